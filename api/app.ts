@@ -1,0 +1,45 @@
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import { authenticate } from './auth';
+import { casesRouter } from './cases';
+import type { AppDeps } from './deps';
+import { healthRouter } from './health';
+import { openApiDocument, registry } from './openapi';
+import { notFound, problemHandler, requireJsonBody } from './problems';
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      // Paths only: no query strings, no bodies, no tokens in request logs.
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+
+  app.use(healthRouter(deps));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(deps.config.PUBLIC_URL));
+  });
+
+  app.use(
+    '/api',
+    authenticate(deps.auth),
+    requireJsonBody,
+    express.json({ limit: deps.config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
+  );
+  app.use('/api/cases', casesRouter(deps));
+
+  app.use(notFound);
+  app.use(problemHandler(deps.log));
+  return app;
+}
+
+export { registry };

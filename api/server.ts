@@ -1,0 +1,34 @@
+import http from 'node:http';
+import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
+import { loadConfig, requireExternalServices, runMain } from '../config';
+import { createLogger } from '../config/logger';
+import { connectClient } from '../temporal/client';
+import { registerSearchAttributes } from '../temporal/search-attributes';
+import { createApp } from './app';
+
+/** `npm run api`: the HTTP API alone, against external Temporal and PostgreSQL (production). */
+runMain(async () => {
+  const config = loadConfig();
+  requireExternalServices(config);
+  const log = createLogger(config.LOG_LEVEL);
+  const database = await openConfiguredDatabase(config);
+  await prepareDatabase(database);
+  const temporal = temporalSettings(config, config.TEMPORAL_ADDRESS!);
+  const client = await connectClient(temporal);
+  await registerSearchAttributes(client.connection, temporal.namespace);
+  const app = createApp({ config, database, client, temporal, auth: createAuth(config), log });
+  const server = http.createServer(app).listen(config.PORT, config.HOST, () => {
+    log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'API listening');
+  });
+  const stop = () => {
+    log.info('API stopping');
+    server.close(async () => {
+      await client.connection.close();
+      await database.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+});

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { Auth, resolveAuthSecret } from '../api/auth';
+import { type Database, openDatabase } from '../db/client';
+import { seedDemoData } from '../db/seed';
+import type { TemporalSettings } from '../temporal/client';
+import type { Config } from './index';
+
+/** Boot steps shared by `npm start`, `npm run api` and `npm run worker`. */
+
+/** postgres.js on DATABASE_URL, else an embedded PGlite persisted under DATA_DIR/pglite. */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  return openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { pgliteDir: path.join(config.dataDir, 'pglite') });
+}
+
+/** Applies committed migrations and the idempotent demo master data. */
+export async function prepareDatabase(database: Database): Promise<void> {
+  await database.migrate();
+  await seedDemoData(database.db);
+}
+
+export function temporalSettings(config: Config, address: string): TemporalSettings {
+  return {
+    address,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    uiUrl: config.TEMPORAL_UI_URL ?? (config.TEMPORAL_ADDRESS ? undefined : `http://localhost:${config.TEMPORAL_UI_PORT}`),
+  };
+}
+
+export function createAuth(config: Config): Auth {
+  return new Auth(resolveAuthSecret(config), config.AUTH_ISSUER, config.AUTH_TOKEN_TTL);
+}

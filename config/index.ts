@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable stationflow reads, validated once at boot.
+ * Documented in README.md ("Configuration"); keep the two in step.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .default(fallback);
+
+const url = (what: string) =>
+  optionalString.pipe(
+    z
+      .string()
+      .refine((v) => URL.canParse(v), { message: `must be a ${what} URL` })
+      .optional(),
+  );
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: port(3000),
+  PUBLIC_URL: url('http(s)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+    .default('100kb'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+      .optional(),
+  ),
+
+  TEMPORAL_ADDRESS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233')
+      .optional(),
+  ),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('stationflow'),
+  TEMPORAL_UI_URL: url('http(s)'),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_DEV_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+
+  AUTH_SECRET: optionalString.pipe(
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  AUTH_ISSUER: z.string().trim().min(1).default('stationflow'),
+  AUTH_TOKEN_TTL: z
+    .string()
+    .regex(/^\d+\s?(s|m|h|d)$/, 'must look like 30m, 8h or 7d')
+    .default('12h'),
+});
+
+export type Config = z.infer<typeof configSchema> & { dataDir: string };
+
+/** Never echoed in an error line: they carry credentials. */
+const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL']);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** One line per problem, naming the variable: `PORT must be between 1 and 65535 (got "70000")`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'configuration');
+      const got = secretVariables.has(name) ? undefined : env[name];
+      return `${name} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}
+
+/** Entry points that serve production (`npm run api`, `npm run worker`) need external services. */
+export function requireExternalServices(config: Config): void {
+  const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS', 'AUTH_SECRET'] as const).filter((k) => !config[k]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: ${missing.join(', ')} must be set for a separate worker or API process (use "npm start" for the embedded defaults)`,
+    );
+  }
+}
+
+/** Run an entry point's main, turning a configuration error into one clear line and exit code 2. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,128 @@
+import http from 'node:http';
+import path from 'node:path';
+import { createApp } from '../api/app';
+import type { Auth } from '../api/auth';
+import { loadConfig, runMain } from '../config';
+import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
+import { createLogger } from '../config/logger';
+import { demo } from '../db/seed';
+import { connectClient, connectWorkerConnection } from '../temporal/client';
+import { startDevServer } from '../temporal/dev-server';
+import { registerSearchAttributes } from '../temporal/search-attributes';
+import { createWorker } from '../temporal/worker';
+
+/**
+ * `npm start`: the whole service in one process on embedded defaults — a Temporal dev server (child
+ * process, SQLite under DATA_DIR) unless TEMPORAL_ADDRESS is set, an embedded PGlite under DATA_DIR unless
+ * DATABASE_URL is set, the worker and the API. Ctrl-C drains the worker and stops everything it started.
+ */
+runMain(async () => {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (code: number) =>
+    (stopping ??= (async () => {
+      log.info('stopping stationflow');
+      for (const { name, run } of cleanups.reverse()) {
+        try {
+          await run();
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, `stopping ${name} failed`);
+        }
+      }
+      log.info('stopped');
+      process.exit(code);
+    })());
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  try {
+    let address = config.TEMPORAL_ADDRESS;
+    if (!address) {
+      log.info({ dataDir: config.dataDir }, 'starting the Temporal dev server');
+      const dev = await startDevServer({
+        cliPath: config.TEMPORAL_CLI_PATH,
+        dbFilename: path.join(config.dataDir, 'temporal.db'),
+        port: config.TEMPORAL_DEV_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+      });
+      cleanups.push({ name: 'Temporal dev server', run: dev.stop });
+      address = dev.address;
+    }
+
+    const database = await openConfiguredDatabase(config);
+    cleanups.push({ name: 'database', run: () => database.close() });
+    await prepareDatabase(database);
+
+    const temporal = temporalSettings(config, address);
+    const client = await connectClient(temporal);
+    cleanups.push({ name: 'Temporal client', run: () => client.connection.close() });
+    await registerSearchAttributes(client.connection, temporal.namespace);
+
+    const connection = await connectWorkerConnection(temporal);
+    cleanups.push({ name: 'worker connection', run: () => connection.close() });
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, log });
+    const running = worker.run();
+    cleanups.push({
+      name: 'worker',
+      run: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    });
+    running.catch((err: unknown) => {
+      log.error({ err }, 'worker failed');
+      void stop(1);
+    });
+
+    const auth = createAuth(config);
+    const app = createApp({ config, database, client, temporal, auth, log });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
+    cleanups.push({
+      name: 'API',
+      run: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    });
+
+    const apiUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+    process.stdout.write(await banner({ apiUrl, uiUrl: temporal.uiUrl, database: database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)', auth }));
+  } catch (err) {
+    log.error({ err }, 'start failed');
+    await stop(1);
+  }
+});
+
+async function banner(o: { apiUrl: string; uiUrl?: string; database: string; auth: Auth }): Promise<string> {
+  const station = demo.stations[0]!;
+  const department = demo.departments[0]!;
+  const subdistrict = demo.subdistricts[0]!;
+  const tokens = {
+    [`staff (station ${station.id})`]: await o.auth.sign({ sub: 'demo-staff', role: 'staff', station: station.id, name: 'Demo social worker' }),
+    [`department (${department.id})`]: await o.auth.sign({ sub: 'demo-department', role: 'department', department: department.id }),
+    [`supervisor (subdistrict ${subdistrict.id})`]: await o.auth.sign({ sub: 'demo-supervisor', role: 'supervisor', subdistrict: subdistrict.id }),
+    admin: await o.auth.sign({ sub: 'demo-admin', role: 'admin' }),
+  };
+  return [
+    '',
+    'stationflow is ready',
+    `  API          ${o.apiUrl}   (OpenAPI: ${o.apiUrl}/openapi.json, readiness: ${o.apiUrl}/readyz)`,
+    `  Temporal UI  ${o.uiUrl ?? '(external Temporal: set TEMPORAL_UI_URL)'}`,
+    `  Database     ${o.database}`,
+    '',
+    'Demo tokens (mint more with: npm run token -- --role staff --station qianggen):',
+    ...Object.entries(tokens).map(([who, token]) => `  ${who}:\n    ${token}`),
+    '',
+    'Open a case:',
+    `  curl -X POST ${o.apiUrl}/api/cases -H "Authorization: Bearer <staff token>" -H "Content-Type: application/json" \\`,
+    `    -d '{"serviceCode":"home-plumbing-repair","demand":"Kitchen pipe leaking","resident":{"name":"Li"}}'`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,137 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import { Auth, type Claims } from '../../api/auth';
+import { createLogger } from '../../config/logger';
+import type { TemporalSettings } from '../../temporal/client';
+import { temporalExecutable } from '../../temporal/dev-server';
+import { registerSearchAttributes } from '../../temporal/search-attributes';
+import { createWorker } from '../../temporal/worker';
+import { openTestDatabase, type TestDatabase } from './database';
+
+/** A real Temporal dev server (the project's CLI build, or the SDK's download where there is internet). */
+export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+  process.env.TEMPORAL_VERSION_CHECK_DISABLED = '1';
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: temporalExecutable(), ip: '127.0.0.1', log: { format: 'json', level: 'warn' } },
+  });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Bundle the workflows once per test file. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }));
+}
+const noop = () => {};
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+export const testSecret = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+export interface Stack {
+  url: string;
+  env: TestWorkflowEnvironment;
+  client: Client;
+  database: TestDatabase;
+  temporal: TemporalSettings;
+  auth: Auth;
+  worker: Worker;
+  token(claims: Partial<Claims> & Pick<Claims, 'role'>): Promise<string>;
+  /** Stops the worker (as a crash or deploy would); `startWorker` brings a new one up. */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The whole service as `npm start` wires it — dev server, database, worker, HTTP API on a free port. */
+export async function startStack(): Promise<Stack> {
+  const [env, database, workflows] = await Promise.all([startTestTemporal(), openTestDatabase(), workflowBundle()]);
+  const taskQueue = `stationflow-test-${process.pid}`;
+  const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://localhost:8233' };
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const auth = new Auth(testSecret, 'stationflow', '1h');
+
+  let worker!: Worker;
+  let running: Promise<void> = Promise.resolve();
+  const startWorker = async () => {
+    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, db: database.db, workflowBundle: workflows });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  await startWorker();
+
+  const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env,
+    client: env.client,
+    database,
+    temporal,
+    auth,
+    get worker() {
+      return worker;
+    },
+    token: (claims) => auth.sign({ sub: `test-${claims.role}`, ...claims } as Claims),
+    stopWorker,
+    startWorker,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopWorker();
+      await env.teardown();
+      await database.drop();
+    },
+  };
+}
+
+/** fetch with JSON in and out. */
+export async function api(
+  stack: { url: string },
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${stack.url}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** Polls until `fn` returns a truthy value or the time runs out. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
