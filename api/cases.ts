@@ -100,7 +100,7 @@ export const ListCasesQuery = z.strictObject({
 
 const CaseList = z.object({ items: z.array(CaseSummary), nextCursor: z.string().optional() }).meta({ id: 'CaseList' });
 
-const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be 1–200 visible ASCII characters');
+const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters');
 
 registry.registerPath({
   method: 'post',
@@ -300,7 +300,7 @@ export function casesRouter(deps: AppDeps): Router {
   router.post('/', requireRole('staff', 'supervisor', 'admin'), async (req, res) => {
     const p = principalOf(res);
     const rawKey = req.get('Idempotency-Key');
-    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKey, rawKey, 'body');
+    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKey, rawKey, 'Idempotency-Key header');
     const body = parseOr400(OpenCaseBody, req.body);
     const station = await resolveStation(db, p, body.stationId);
     const principal = `${p.role}:${p.id}`;

@@ -20,7 +20,8 @@ export const problemTypeBase = '/problems/';
 
 /** Create an error that becomes a problem+json response: `throw problem(404, 'Case QG-… not found')`. */
 export function problem(status: number, detail: string, extras: ProblemExtras = {}) {
-  return createError(status, detail, { problem: extras });
+  // Deliberate problems are always shown to the client, 5xx included (http-errors hides 5xx by default).
+  return createError(status, detail, { problem: extras, expose: true });
 }
 
 const bodyParserProblems: Record<string, { status: number; type: string; detail: (err: Error & Record<string, unknown>) => string }> = {
@@ -53,11 +54,12 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       status = err.status;
       detail = err.message;
       extras = (err as { problem?: ProblemExtras }).problem ?? {};
-    } else if (isHttpError(err) && err.status < 500) {
+    } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
       status = err.status;
       detail = createError(status).message;
     }
-    if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+    if (status >= 500 && isHttpError(err) && err.expose) log.warn({ path: req.path, status, detail }, 'request could not be served');
+    else if (status >= 500) log.error({ err, path: req.path }, 'request failed');
     const { type, title, headers, ...extensions } = extras;
     const defaultTitle = createError(status).message;
     for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);

@@ -20,7 +20,10 @@ runMain(async () => {
   const server = http.createServer(app).listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'API listening');
   });
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     log.info('API stopping');
     server.close(async () => {
       await client.connection.close();
@@ -29,6 +32,6 @@ runMain(async () => {
     });
     server.closeIdleConnections();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 });

@@ -5,6 +5,7 @@ import type { Auth } from '../api/auth';
 import { loadConfig, runMain } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
 import { createLogger } from '../config/logger';
+import { installTemporalRuntime } from '../temporal/runtime';
 import { demo } from '../db/seed';
 import { connectClient, connectWorkerConnection } from '../temporal/client';
 import { startDevServer } from '../temporal/dev-server';
@@ -19,6 +20,7 @@ import { createWorker } from '../temporal/worker';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  installTemporalRuntime(log);
   const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (code: number) =>
@@ -34,8 +36,10 @@ runMain(async () => {
       log.info('stopped');
       process.exit(code);
     })());
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  // `on`, not `once`: Ctrl-C reaches us twice (the terminal's group signal and tsx's relay), and a
+  // second signal with no listener left would end the process before everything has stopped.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
 
   try {
     let address = config.TEMPORAL_ADDRESS;

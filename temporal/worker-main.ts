@@ -1,6 +1,7 @@
 import { openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
 import { loadConfig, requireExternalServices, runMain } from '../config';
 import { createLogger } from '../config/logger';
+import { installTemporalRuntime } from './runtime';
 import { connectClient, connectWorkerConnection } from './client';
 import { registerSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
@@ -10,6 +11,7 @@ runMain(async () => {
   const config = loadConfig();
   requireExternalServices(config);
   const log = createLogger(config.LOG_LEVEL);
+  installTemporalRuntime(log);
   const database = await openConfiguredDatabase(config);
   await prepareDatabase(database);
   const temporal = temporalSettings(config, config.TEMPORAL_ADDRESS!);

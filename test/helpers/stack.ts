@@ -9,11 +9,13 @@ import { createLogger } from '../../config/logger';
 import type { TemporalSettings } from '../../temporal/client';
 import { temporalExecutable } from '../../temporal/dev-server';
 import { registerSearchAttributes } from '../../temporal/search-attributes';
+import { installTemporalRuntime } from '../../temporal/runtime';
 import { createWorker } from '../../temporal/worker';
 import { openTestDatabase, type TestDatabase } from './database';
 
 /** A real Temporal dev server (the project's CLI build, or the SDK's download where there is internet). */
 export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+  installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'));
   process.env.TEMPORAL_VERSION_CHECK_DISABLED = '1';
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: temporalExecutable(), ip: '127.0.0.1', log: { format: 'json', level: 'warn' } },
@@ -34,6 +36,8 @@ export const testSecret = 'test-secret-that-is-long-enough-for-hs256-signing';
 
 export interface Stack {
   url: string;
+  /** Raw JSON log lines written by the API so far. */
+  logLines: string[];
   env: TestWorkflowEnvironment;
   client: Client;
   database: TestDatabase;
@@ -52,13 +56,20 @@ export async function startStack(): Promise<Stack> {
   const [env, database, workflows] = await Promise.all([startTestTemporal(), openTestDatabase(), workflowBundle()]);
   const taskQueue = `stationflow-test-${process.pid}`;
   const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://localhost:8233' };
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  // Every log line of the API and activities is kept, so tests can check what reaches the logs.
+  const logLines: string[] = [];
+  const log = createLogger('info', {
+    write: (line: string) => {
+      logLines.push(line);
+      if (process.env.TEST_LOG_LEVEL) process.stdout.write(line);
+    },
+  });
   const auth = new Auth(testSecret, 'stationflow', '1h');
 
   let worker!: Worker;
   let running: Promise<void> = Promise.resolve();
   const startWorker = async () => {
-    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, db: database.db, workflowBundle: workflows });
+    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, db: database.db, workflowBundle: workflows, log });
     running = worker.run();
   };
   const stopWorker = async () => {
@@ -74,6 +85,7 @@ export async function startStack(): Promise<Stack> {
 
   return {
     url: `http://127.0.0.1:${port}`,
+    logLines,
     env,
     client: env.client,
     database,

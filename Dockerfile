@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+#
+# One image for both stationflow processes; docker-compose.yml picks the command:
+#   API (default): node_modules/.bin/tsx api/server.ts
+#   worker:        node_modules/.bin/tsx temporal/worker-main.ts
+# Both need DATABASE_URL, TEMPORAL_ADDRESS and AUTH_SECRET (32+ characters) at run time.
+#
+# Debian (glibc), not Alpine: the Temporal SDK's native core-bridge module needs glibc.
+FROM node:20-bookworm-slim
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+
+WORKDIR /app
+
+# Dependencies first, so that a source change does not reinstall them. tsx (which runs the
+# TypeScript sources) and everything else needed at run time are in "dependencies". Install
+# scripts are skipped: the app needs none of them (native modules ship prebuilt in packages),
+# and skipping them keeps the install offline-deterministic and the same as on developers' npm 11.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts \
+    && npm cache clean --force
+
+# The whole source tree: the worker bundles workflows/ with webpack at startup, and both
+# processes apply db/migrations at boot. Files stay root-owned, read-only for the app user.
+COPY tsconfig.json ./
+COPY config ./config
+COPY db ./db
+COPY activities ./activities
+COPY workflows ./workflows
+COPY temporal ./temporal
+COPY api ./api
+COPY scripts ./scripts
+
+USER node
+
+EXPOSE 3000
+
+# Liveness of the API process (GET /healthz). The worker serves no HTTP: compose disables this
+# check for it. Readiness (/readyz: database, Temporal and a polling worker) is checked in compose.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+CMD ["node_modules/.bin/tsx", "api/server.ts"]
