@@ -19,7 +19,8 @@ WORKDIR /app
 # scripts are skipped: the app needs none of them (native modules ship prebuilt in packages),
 # and skipping them keeps the install offline-deterministic and the same as on developers' npm 11.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts \
+# npm install, not npm ci: see README (the lockfile cannot list other platforms' optional native packages).
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 
 # The whole source tree: the worker bundles workflows/ with webpack at startup, and both

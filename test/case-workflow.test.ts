@@ -4,21 +4,18 @@ import { caseWorkflowId } from '../temporal/client';
 import { allSearchAttributeKeys, searchAttributes } from '../temporal/search-attribute-keys';
 import { registerSearchAttributes } from '../temporal/search-attributes';
 import { caseWorkflow } from '../workflows/case';
-import { caseStateQuery, type OpenCaseInput } from '../workflows/case-messages';
+import { caseStateQuery } from '../workflows/case-messages';
+import { caseInput } from './helpers/fixtures';
 import { eventually, type Stack, startStack } from './helpers/stack';
 
-const input = (caseId: string): OpenCaseInput => ({
-  caseId,
-  stationId: 'qianggen',
-  serviceCode: 'home-plumbing-repair',
-  category: 'life',
-  deadlineClass: 'utilities',
-  channel: 'walk-in',
-  demand: 'Kitchen pipe leaking',
-  resident: { name: 'Li', phone: '13800000000' },
-  openedBy: { id: 'wang', role: 'staff' },
-  openedAt: new Date().toISOString(),
-});
+const input = (caseId: string) =>
+  caseInput(caseId, {
+    serviceCode: 'home-plumbing-repair',
+    deadlineClass: 'utilities',
+    demand: 'Kitchen pipe leaking',
+    resident: { name: 'Li', phone: '13800000000' },
+    openedAt: new Date().toISOString(),
+  });
 
 describe('case workflow on the Temporal dev server', () => {
   let stack: Stack;

@@ -2,7 +2,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { createActivities } from '../activities';
 import { caseEvents, cases, deadlineClasses, departments, partners, serviceItems, stations } from '../db/schema';
 import { demo, seedDemoData } from '../db/seed';
-import type { OpenCaseInput } from '../workflows/case-messages';
+import { caseInput } from './helpers/fixtures';
 import { databaseKind, openTestDatabase, type TestDatabase } from './helpers/database';
 
 describe(`database (${databaseKind()})`, () => {
@@ -51,18 +51,7 @@ describe(`database (${databaseKind()})`, () => {
 
   it('records an opened case once even when the activity is retried', async () => {
     const { recordCaseOpened } = createActivities({ db: database.db });
-    const input: OpenCaseInput = {
-      caseId: 'QG-20261123-0901',
-      stationId: 'qianggen',
-      serviceCode: 'legal-consultation',
-      category: 'life',
-      deadlineClass: 'general',
-      channel: 'walk-in',
-      demand: 'Lease question',
-      resident: { name: 'Zhao', phone: '13900000000' },
-      openedBy: { id: 'wang', role: 'staff' },
-      openedAt: '2026-11-23T01:00:00.000Z',
-    };
+    const input = caseInput('QG-20261123-0901');
     await recordCaseOpened(input);
     await recordCaseOpened(input);
     await Promise.all([recordCaseOpened(input), recordCaseOpened(input)]);
