@@ -1,5 +1,6 @@
 import { cases, caseEvents } from '../db/schema';
 import type { Db } from '../db/client';
+import { caseWorkflowId } from '../temporal/client';
 import type { OpenCaseInput } from '../workflows/case-messages';
 
 /**
@@ -14,7 +15,7 @@ export function recordCaseOpenedActivity(db: Db) {
         .insert(cases)
         .values({
           id: input.caseId,
-          workflowId: `case-${input.caseId}`,
+          workflowId: caseWorkflowId(input.caseId),
           stationId: input.stationId,
           serviceCode: input.serviceCode,
           category: input.category as (typeof cases.$inferInsert)['category'],
