@@ -1,5 +1,6 @@
 import type { Db } from '../db/client';
-import { recordCaseOpenedActivity } from './cases';
+import { calendarActivities } from './calendar';
+import { caseActivities } from './cases';
 
 export interface ActivityDeps {
   db: Db;
@@ -8,6 +9,7 @@ export interface ActivityDeps {
 /** All activities, bound to their dependencies. Workflows type their proxies from this function. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    recordCaseOpened: recordCaseOpenedActivity(deps.db),
+    ...caseActivities(deps.db),
+    ...calendarActivities(deps.db),
   };
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -52,8 +53,11 @@ export const partners = pgTable('partners', {
   active: boolean('active').notNull().default(true),
 });
 
-/** How a deadline goal is counted: calendar hours, calendar days, or working days (China's calendar, Asia/Shanghai). */
-export const goalUnits = ['hours', 'days', 'working-days'] as const;
+/**
+ * How a deadline goal is counted: calendar minutes, hours or days, or working days (China's official
+ * calendar with its adjusted working days, Asia/Shanghai). Goals may be fractional (0.5 hours).
+ */
+export const goalUnits = ['minutes', 'hours', 'days', 'working-days'] as const;
 export type GoalUnit = (typeof goalUnits)[number];
 
 /** Deadline classes (限时办结), after Beijing DB11/T 2021—2022 for the 12345 hotline. */
@@ -61,12 +65,46 @@ export const deadlineClasses = pgTable('deadline_classes', {
   code: text('code').primaryKey(),
   name: text('name').notNull(),
   nameZh: text('name_zh').notNull(),
-  responseGoal: integer('response_goal'),
+  /** Response: a decision at acceptance. No goal means the class has no response clock. */
+  responseGoal: doublePrecision('response_goal'),
   responseUnit: text('response_unit').$type<GoalUnit>(),
-  resolutionGoal: integer('resolution_goal').notNull(),
+  /** Resolution: the case closed with feedback to the resident. */
+  resolutionGoal: doublePrecision('resolution_goal').notNull(),
   resolutionUnit: text('resolution_unit').$type<GoalUnit>().notNull(),
   /** Propose an escalation (whistle) when the resolution goal is breached. */
   escalateOnBreach: boolean('escalate_on_breach').notNull().default(false),
+  /** Calendar hours after closure when the resident is called back if no evaluation came in. */
+  callBackAfterHours: doublePrecision('call_back_after_hours').notNull().default(72),
+  /** Calendar hours after closure during which an unsatisfied evaluation reopens the case. */
+  reopenWindowHours: doublePrecision('reopen_window_hours').notNull().default(360),
+});
+
+/* ---------- China's official working-day calendar ---------- */
+
+export const calendarDayKinds = ['holiday', 'workday'] as const;
+export type CalendarDayKind = (typeof calendarDayKinds)[number];
+
+/**
+ * Exceptions to the weekday rule, per date in Asia/Shanghai: public holidays (holiday) and adjusted
+ * working days on a weekend (workday, 调休). Every other Monday–Friday is a working day.
+ */
+export const calendarDays = pgTable(
+  'calendar_days',
+  {
+    date: text('date').primaryKey(),
+    year: integer('year').notNull(),
+    kind: text('kind').$type<CalendarDayKind>().notNull(),
+    name: text('name').notNull(),
+  },
+  (t) => [index('calendar_days_year_idx').on(t.year)],
+);
+
+/** Years with official data (the State Council's notice). Deadlines reaching other years are provisional. */
+export const calendarYears = pgTable('calendar_years', {
+  year: integer('year').primaryKey(),
+  source: text('source').notNull(),
+  importedBy: text('imported_by').notNull(),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull(),
 });
 
 export const serviceCategories = ['party-masses', 'government', 'life', 'public'] as const;
@@ -124,10 +162,26 @@ export const cases = pgTable(
     openedBy: text('opened_by').notNull(),
     openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    /** A commitment is past its deadline and not yet met. */
+    overdue: boolean('overdue').notNull().default(false),
+    /** The earliest deadline of a running commitment. */
+    nextDueAt: timestamp('next_due_at', { withTimezone: true }),
+    /** Some deadline reaches a year without official calendar data (weekday rule until imported). */
+    provisional: boolean('provisional').notNull().default(false),
+    /** The clocks are paused: the case waits on the resident. */
+    paused: boolean('paused').notNull().default(false),
+    /** resolved | unresolved | transferred, once closed. */
+    resolution: text('resolution'),
+    /** The open case a repeated demand was linked to, or the earlier case a new case follows up. */
+    relatedCaseId: text('related_case_id'),
+    /** The workflow's sequence number of the last event applied: an older write never overwrites a newer one. */
+    projectionSeq: integer('projection_seq').notNull().default(0),
   },
   (t) => [
     index('cases_station_opened_idx').on(t.stationId, t.openedAt),
     index('cases_stage_idx').on(t.stage),
+    index('cases_overdue_idx').on(t.overdue),
+    index('cases_station_service_idx').on(t.stationId, t.serviceCode),
   ],
 );
 
@@ -140,6 +194,8 @@ export const caseEvents = pgTable(
       .notNull()
       .references(() => cases.id),
     eventKey: text('event_key').notNull(),
+    /** The workflow's event sequence number: the timeline's order. */
+    seq: integer('seq').notNull().default(0),
     type: text('type').notNull(),
     actor: text('actor').notNull(),
     actorRole: text('actor_role').notNull(),
@@ -147,6 +203,31 @@ export const caseEvents = pgTable(
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
   },
   (t) => [uniqueIndex('case_events_case_key_idx').on(t.caseId, t.eventKey)],
+);
+
+/**
+ * Notifications to staff, partners, departments, supervisors and residents, written by activities
+ * (an outbox). `key` makes every write idempotent. Delivery channels read from here.
+ */
+export const recipientKinds = ['staff', 'partner', 'department', 'supervisor', 'resident', 'agency'] as const;
+export type RecipientKind = (typeof recipientKinds)[number];
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull().unique(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    recipientKind: text('recipient_kind').$type<RecipientKind>().notNull(),
+    recipientId: text('recipient_id').notNull(),
+    kind: text('kind').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt)],
 );
 
 /** Per station and day counter behind human-readable case ids. */

@@ -1,6 +1,9 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
-/** Messages of the case workflow, shared by the workflow, the worker, the API and the tests. */
+/**
+ * Messages of the case workflow and the shapes they carry, shared by the workflow, the worker, the API
+ * and the tests. Workflow code imports this file, so it depends on @temporalio/workflow only.
+ */
 
 export const stages = ['accept', 'diagnose', 'plan', 'execute', 'coordinate', 'close', 'closed'] as const;
 export type Stage = (typeof stages)[number];
@@ -9,6 +12,29 @@ export interface Actor {
   /** The token's subject: a staff member, supervisor or department user id. */
   id: string;
   role: 'staff' | 'department' | 'supervisor' | 'admin' | 'system';
+}
+
+/** How a deadline goal is counted (mirrors db/schema goalUnits; workflow code cannot import the schema). */
+export type GoalUnit = 'minutes' | 'hours' | 'days' | 'working-days';
+
+/** The catalogue item as it stood when the case was opened: later catalogue edits do not change a running case. */
+export interface CatalogueSnapshot {
+  name: string;
+  handlingMode: 'handle-now' | 'needs-documents';
+  requiredDocuments: string[];
+  needsHomeVisit: boolean;
+  issuesCertificate: boolean;
+}
+
+/** The deadline class's rules as they stood when the case was opened. */
+export interface CommitmentRules {
+  responseGoal: number | null;
+  responseUnit: GoalUnit | null;
+  resolutionGoal: number;
+  resolutionUnit: GoalUnit;
+  escalateOnBreach: boolean;
+  callBackAfterHours: number;
+  reopenWindowHours: number;
 }
 
 /** What the API hands the workflow when a case is opened. */
@@ -24,6 +50,195 @@ export interface OpenCaseInput {
   openedBy: Actor;
   /** ISO time the station accepted the demand (set by the API, so a retried start keeps it). */
   openedAt: string;
+  catalogue: CatalogueSnapshot;
+  rules: CommitmentRules;
+  /** An earlier case this one follows up (a repeated demand with new facts). */
+  relatedCaseId?: string;
+  /** Continue-as-new once the history has this many events (default 10 000). */
+  historyLimit?: number;
+  /** Set by continue-as-new: the state carried over from the previous run. */
+  carried?: CaseState;
+}
+
+/* ---------- the case's parts ---------- */
+
+export const decisions = ['accept', 'handle-now', 'transfer'] as const;
+export type Decision = (typeof decisions)[number];
+
+/** Where a transferred (转办) demand goes: a subdistrict department, or another agency outside the system. */
+export interface TransferTarget {
+  kind: 'department' | 'agency';
+  /** A department id (required for departments). */
+  id?: string;
+  name: string;
+}
+
+export interface Acceptance {
+  decision: Decision;
+  /** Documents the resident handed in. */
+  documents: string[];
+  transferTo?: TransferTarget;
+  note?: string;
+}
+
+export interface HomeVisit {
+  /** The visit's date (YYYY-MM-DD, Asia/Shanghai). */
+  date: string;
+  staff: string[];
+  notes: string;
+}
+
+export interface Diagnosis {
+  findings: string;
+  causes?: string;
+  resources?: string;
+  homeVisit?: HomeVisit;
+}
+
+export const assigneeKinds = ['staff', 'partner', 'department'] as const;
+export type AssigneeKind = (typeof assigneeKinds)[number];
+export interface Assignee {
+  kind: AssigneeKind;
+  id: string;
+}
+
+export interface TaskInput {
+  /** Keep an existing task in a revised plan by naming its id; new tasks get the next id. */
+  id?: string;
+  title: string;
+  assignee: Assignee;
+  /** ISO time the task is due. */
+  dueAt: string;
+}
+
+export interface PlanInput {
+  goals: string[];
+  tasks: TaskInput[];
+  /** Why the plan is revised (required for a revision). */
+  reason?: string;
+}
+
+export const taskOutcomes = ['done', 'not-done'] as const;
+export type TaskOutcome = (typeof taskOutcomes)[number];
+
+export interface Task {
+  id: string;
+  title: string;
+  assignee: Assignee;
+  dueAt: string;
+  status: 'open' | 'completed' | 'cancelled';
+  /** The plan revision that introduced the task. */
+  revision: number;
+  outcome?: TaskOutcome;
+  note?: string;
+  completedAt?: string;
+  completedBy?: string;
+}
+
+export interface PlanRevision {
+  revision: number;
+  goals: string[];
+  taskIds: string[];
+  reason?: string;
+  by: string;
+  at: string;
+}
+
+export interface TaskCompletion {
+  taskId: string;
+  outcome: TaskOutcome;
+  note?: string;
+}
+
+export interface Pause {
+  reason: string;
+}
+
+export interface Resume {
+  /** Documents the resident brought since the pause. */
+  documents?: string[];
+  note?: string;
+}
+
+export const resolutions = ['resolved', 'unresolved', 'transferred'] as const;
+export type Resolution = (typeof resolutions)[number];
+
+export interface Closure {
+  resolution: Resolution;
+  /** What was done, as told to the resident. */
+  summary?: string;
+  /** Required when unresolved. */
+  reason?: string;
+  /** The certificate's number, where the catalogue item issues one; generated when absent. */
+  certificateNo?: string;
+  /** Required when transferred. */
+  transferTo?: TransferTarget;
+}
+
+export const ratings = ['satisfied', 'basically-satisfied', 'unsatisfied'] as const;
+export type Rating = (typeof ratings)[number];
+export const evaluationChannels = ['in-person', 'call-back', 'app'] as const;
+
+export interface Evaluation {
+  rating: Rating;
+  via: (typeof evaluationChannels)[number];
+  comment?: string;
+}
+
+export interface DeadlineExtension {
+  /** The clock's id: response, resolution (the current one) or task:<taskId>. */
+  clock: string;
+  /** ISO time of the new deadline; must be later than the current one. */
+  newDueAt: string;
+  reason: string;
+}
+
+export interface RepeatDemand {
+  demand: string;
+  channel: string;
+  receivedAt: string;
+}
+
+/* ---------- commitments (clocks) ---------- */
+
+export type ClockKind = 'response' | 'resolution' | 'task';
+export type MilestoneKind = 'warning-50' | 'warning-75' | 'breach';
+
+/**
+ * A commitment: a goal counted in its unit, which pauses while the case waits on the resident. The
+ * budget and what is consumed are in the unit's own milliseconds (working time for working days).
+ */
+export interface Clock {
+  id: string;
+  kind: ClockKind;
+  taskId?: string;
+  unit: GoalUnit;
+  budgetMs: number;
+  /** Consumed before `runningSince` (by earlier running spells). */
+  consumedMs: number;
+  startedAt: string;
+  /** Set while running; absent while paused or stopped. */
+  runningSince?: string;
+  dueAt: string;
+  /** The deadline reaches a year without official calendar data: computed by the weekday rule. */
+  provisional: boolean;
+  status: 'running' | 'paused' | 'met' | 'cancelled';
+  milestones: { kind: MilestoneKind; at: string; done: boolean }[];
+  /** Who is warned: the case owner, or the task's assignee. */
+  assignee: Assignee;
+  breachedAt?: string;
+  metAt?: string;
+  /** Remaining time when paused, in the unit's milliseconds. */
+  remainingMs?: number;
+  extensions: { from: string; to: string; reason: string; by: string; at: string }[];
+}
+
+/** Hook for the whistle (issue: escalation): coordinate waits until every escalation is settled. */
+export interface Escalation {
+  id: string;
+  status: 'proposed' | 'open' | 'settled';
+  reason: string;
+  at: string;
 }
 
 export interface CaseState {
@@ -40,6 +255,65 @@ export interface CaseState {
   openedAt: string;
   /** True once the read model in Postgres has the case. */
   recorded: boolean;
+  catalogue?: CatalogueSnapshot;
+  rules?: CommitmentRules;
+  /** The staff member who owns the case (首接负责): the one who opened it. */
+  owner?: string;
+  acceptance?: Acceptance & { by: string; at: string };
+  diagnosis?: Diagnosis & { by: string; at: string };
+  plans?: PlanRevision[];
+  tasks?: Task[];
+  /** Documents received so far (acceptance and resumes). */
+  documents?: string[];
+  paused?: { reason: string; since: string; by: string };
+  clocks?: Clock[];
+  closure?: Closure & { by: string; at: string };
+  evaluation?: Evaluation & { by: string; at: string };
+  /** A call-back to the resident is due: the evaluation did not come in by the call-back time. */
+  callBack?: { dueAt: string; recordedAt: string };
+  /** Every time an unsatisfied evaluation reopened the case. */
+  reopenings?: { at: string; evaluation: Evaluation }[];
+  repeats?: (RepeatDemand & { by: string })[];
+  escalations?: Escalation[];
+  overdue?: boolean;
+  relatedCaseId?: string;
+  /** The timeline's sequence counter (events written so far). */
+  seq?: number;
+  /** How many times the workflow continued as new. */
+  runs?: number;
 }
 
+/* ---------- messages ---------- */
+
+/** Every update carries who acts; the API fills it from the token. */
+export type Command<T> = T & { actor: Actor };
+
 export const caseStateQuery = defineQuery<CaseState>('caseState');
+
+export const acceptUpdate = defineUpdate<CaseState, [Command<Acceptance>]>('accept');
+export const diagnoseUpdate = defineUpdate<CaseState, [Command<Diagnosis>]>('diagnose');
+export const planUpdate = defineUpdate<CaseState, [Command<PlanInput>]>('plan');
+export const completeTaskUpdate = defineUpdate<CaseState, [Command<TaskCompletion>]>('completeTask');
+export const pauseUpdate = defineUpdate<CaseState, [Command<Pause>]>('pause');
+export const resumeUpdate = defineUpdate<CaseState, [Command<Resume>]>('resume');
+export const closeUpdate = defineUpdate<CaseState, [Command<Closure>]>('close');
+export const evaluateUpdate = defineUpdate<CaseState, [Command<Evaluation>]>('evaluate');
+export const extendDeadlineUpdate = defineUpdate<CaseState, [Command<DeadlineExtension>]>('extendDeadline');
+export const repeatDemandUpdate = defineUpdate<CaseState, [Command<RepeatDemand>]>('repeatDemand');
+
+/** The working-day calendar changed for these years: provisional deadlines are recomputed. */
+export const calendarChangedSignal = defineSignal<[{ years: number[] }]>('calendarChanged');
+
+/**
+ * Why an update is refused. The workflow throws an ApplicationFailure of one of these types; the API
+ * maps them to problem+json statuses.
+ */
+export const rejections = {
+  /** Not allowed in the case's current stage or state → 409. */
+  conflict: 'CaseConflict',
+  /** The request breaks a rule of the case (missing home visit, plan without tasks) → 422. */
+  invalid: 'CaseInvalid',
+  /** The task named does not exist → 404. */
+  unknownTask: 'UnknownTask',
+} as const;
+export type RejectionType = (typeof rejections)[keyof typeof rejections];
