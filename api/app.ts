@@ -1,6 +1,7 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import { authenticate } from './auth';
+import { calendarRouter } from './calendar';
 import { casesRouter } from './cases';
 import type { AppDeps } from './deps';
 import { healthRouter } from './health';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): express.Express {
     express.json({ limit: deps.config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   app.use('/api/cases', casesRouter(deps));
+  app.use('/api/calendar', calendarRouter(deps));
 
   app.use(notFound);
   app.use(problemHandler(deps.log));

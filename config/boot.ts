@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Auth, resolveAuthSecret } from '../api/auth';
+import { seedCalendar } from '../db/calendar';
 import { type Database, openDatabase } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import type { TemporalSettings } from '../temporal/client';
@@ -12,10 +13,11 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
   return openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { pgliteDir: path.join(config.dataDir, 'pglite') });
 }
 
-/** Applies committed migrations and the idempotent demo master data. */
+/** Applies committed migrations, the idempotent demo master data and the official working-day calendar. */
 export async function prepareDatabase(database: Database): Promise<void> {
   await database.migrate();
   await seedDemoData(database.db);
+  await seedCalendar(database.db);
 }
 
 export function temporalSettings(config: Config, address: string): TemporalSettings {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import postgres from 'postgres';
+import { seedCalendar } from '../../db/calendar';
 import { type Database, openDatabase } from '../../db/client';
 import { seedDemoData } from '../../db/seed';
 
@@ -34,7 +35,10 @@ export async function openTestDatabase(opts: { seed?: boolean } = {}): Promise<T
     database = await openDatabase({});
   }
   await database.migrate();
-  if (opts.seed !== false) await seedDemoData(database.db);
+  if (opts.seed !== false) {
+    await seedDemoData(database.db);
+    await seedCalendar(database.db);
+  }
   return {
     ...database,
     url,
