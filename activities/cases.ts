@@ -1,13 +1,45 @@
-import { cases, caseEvents } from '../db/schema';
+import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { caseEvents, cases, notifications, type RecipientKind } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
-import type { OpenCaseInput } from '../workflows/case-messages';
+import type { Actor, OpenCaseInput, Stage } from '../workflows/case-messages';
+
+/** The case row's supervision columns, as the workflow sees them after an event. */
+export interface CaseProjection {
+  stage: Stage;
+  overdue: boolean;
+  nextDueAt: string | null;
+  provisional: boolean;
+  paused: boolean;
+  resolution: string | null;
+}
+
+export interface CaseEventInput {
+  caseId: string;
+  /** The workflow's event sequence number: the timeline's order and the idempotency key. */
+  seq: number;
+  type: string;
+  actor: Actor;
+  at: string;
+  data: Record<string, unknown>;
+  projection: CaseProjection;
+}
+
+export interface NotificationInput {
+  /** Idempotency key, unique per notification. */
+  key: string;
+  caseId: string;
+  recipient: { kind: RecipientKind; id: string };
+  kind: string;
+  at: string;
+  data: Record<string, unknown>;
+}
 
 /**
  * Writes a newly opened case into the read model with its first timeline event. Idempotent: a retried
  * activity finds both rows and writes nothing more.
  */
-export function recordCaseOpenedActivity(db: Db) {
+function recordCaseOpenedActivity(db: Db) {
   return async function recordCaseOpened(input: OpenCaseInput): Promise<void> {
     const openedAt = new Date(input.openedAt);
     await db.transaction(async (tx) => {
@@ -27,6 +59,7 @@ export function recordCaseOpenedActivity(db: Db) {
           openedBy: input.openedBy.id,
           openedAt,
           updatedAt: openedAt,
+          relatedCaseId: input.relatedCaseId ?? null,
         })
         .onConflictDoNothing();
       await tx
@@ -34,13 +67,73 @@ export function recordCaseOpenedActivity(db: Db) {
         .values({
           caseId: input.caseId,
           eventKey: 'opened',
+          seq: 0,
           type: 'case.opened',
           actor: input.openedBy.id,
           actorRole: input.openedBy.role,
           at: openedAt,
-          data: { serviceCode: input.serviceCode, channel: input.channel, deadlineClass: input.deadlineClass },
+          data: {
+            serviceCode: input.serviceCode,
+            channel: input.channel,
+            deadlineClass: input.deadlineClass,
+            ...(input.relatedCaseId ? { relatedCaseId: input.relatedCaseId } : {}),
+          },
         })
         .onConflictDoNothing();
     });
+  };
+}
+
+/**
+ * Appends one event to the case's timeline and brings the case row up to date, in one transaction.
+ * Idempotent by (case, seq): a retry writes nothing twice. An older event never overwrites the row
+ * after a newer one (activities of one case may finish out of order).
+ */
+function recordCaseEventActivity(db: Db) {
+  return async function recordCaseEvent(e: CaseEventInput): Promise<void> {
+    const at = new Date(e.at);
+    await db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(caseEvents)
+        .values({ caseId: e.caseId, eventKey: `e${e.seq}`, seq: e.seq, type: e.type, actor: e.actor.id, actorRole: e.actor.role, at, data: e.data })
+        .onConflictDoNothing()
+        .returning({ id: caseEvents.id });
+      if (inserted.length === 0) return;
+      const p = e.projection;
+      await tx
+        .update(cases)
+        .set({
+          stage: p.stage,
+          overdue: p.overdue,
+          nextDueAt: p.nextDueAt ? new Date(p.nextDueAt) : null,
+          provisional: p.provisional,
+          paused: p.paused,
+          resolution: p.resolution,
+          updatedAt: at,
+          projectionSeq: e.seq,
+        })
+        .where(and(eq(cases.id, e.caseId), lt(cases.projectionSeq, e.seq)));
+    });
+  };
+}
+
+/**
+ * Queues a notification (the outbox that delivery channels read). A simple, idempotent write; the
+ * delivery channels (webhook, email, SMS) are their own concern.
+ */
+function notifyActivity(db: Db) {
+  return async function notify(n: NotificationInput): Promise<void> {
+    await db
+      .insert(notifications)
+      .values({ key: n.key, caseId: n.caseId, recipientKind: n.recipient.kind, recipientId: n.recipient.id, kind: n.kind, data: n.data, createdAt: new Date(n.at) })
+      .onConflictDoNothing();
+  };
+}
+
+export function caseActivities(db: Db) {
+  return {
+    recordCaseOpened: recordCaseOpenedActivity(db),
+    recordCaseEvent: recordCaseEventActivity(db),
+    notify: notifyActivity(db),
   };
 }

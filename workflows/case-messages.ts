@@ -271,8 +271,10 @@ export interface CaseState {
   evaluation?: Evaluation & { by: string; at: string };
   /** A call-back to the resident is due: the evaluation did not come in by the call-back time. */
   callBack?: { dueAt: string; recordedAt: string };
-  /** Every time an unsatisfied evaluation reopened the case. */
-  reopenings?: { at: string; evaluation: Evaluation }[];
+  /** Every time an unsatisfied evaluation reopened the case, with the closure it undid. */
+  reopenings?: { at: string; evaluation: Evaluation & { by: string; at: string }; closure: Closure & { by: string; at: string } }[];
+  /** Reopened: execution waits for a revised plan. */
+  awaitingRevision?: boolean;
   repeats?: (RepeatDemand & { by: string })[];
   escalations?: Escalation[];
   overdue?: boolean;

@@ -1,0 +1,169 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import {
+  type Acceptance,
+  type CaseState,
+  type Closure,
+  type Command,
+  type DeadlineExtension,
+  type Diagnosis,
+  type Evaluation,
+  type Pause,
+  type PlanInput,
+  type RejectionType,
+  type RepeatDemand,
+  type Resume,
+  type Stage,
+  rejections,
+  stages,
+  type Task,
+  type TaskCompletion,
+} from './case-messages';
+
+/**
+ * The rules of the case: which change is allowed in which stage and state. Each function throws a
+ * rejection (409 conflict, 422 invalid, 404 unknown task) or returns. They run as update validators,
+ * so a refused change never reaches the history, and again inside the handler, where queued changes
+ * meet the state as it is by then.
+ */
+
+export function reject(type: RejectionType, message: string, errors?: { pointer: string; detail: string }[]): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true, details: errors ? [errors] : undefined });
+}
+
+export const stageIndex = (s: Stage) => stages.indexOf(s);
+
+function requireStage(state: CaseState, allowed: Stage[], what: string): void {
+  if (!allowed.includes(state.stage)) {
+    reject(rejections.conflict, `Cannot ${what} in stage ${state.stage}; allowed in ${allowed.join(', ')}`);
+  }
+}
+
+function requireOpen(state: CaseState, what: string): void {
+  if (state.stage === 'closed') reject(rejections.conflict, `Cannot ${what}: the case is closed`);
+}
+
+export const missingDocuments = (state: CaseState): string[] =>
+  (state.catalogue?.requiredDocuments ?? []).filter((d) => !(state.documents ?? []).includes(d));
+
+export const openTasks = (state: CaseState, kind?: Task['assignee']['kind']): Task[] =>
+  (state.tasks ?? []).filter((t) => t.status === 'open' && (kind === undefined || t.assignee.kind === kind));
+
+export function checkAcceptance(state: CaseState, a: Command<Acceptance>): void {
+  requireStage(state, ['accept'], 'record the acceptance decision');
+  if (state.acceptance) reject(rejections.conflict, 'The acceptance decision is already recorded');
+  if (a.decision === 'handle-now' && state.catalogue?.handlingMode !== 'handle-now') {
+    reject(rejections.invalid, `${state.catalogue?.name ?? state.serviceCode} is not a ready-to-handle affair: it needs documents collected and submitted`, [
+      { pointer: '#/decision', detail: 'the catalogue item cannot be handled at once' },
+    ]);
+  }
+  if (a.decision === 'transfer' && !a.transferTo) {
+    reject(rejections.invalid, 'A transfer names the receiving department or agency', [{ pointer: '#/transferTo', detail: 'is required for a transfer' }]);
+  }
+  if (a.decision !== 'transfer' && a.transferTo) {
+    reject(rejections.invalid, 'Only a transfer names a receiving department or agency', [{ pointer: '#/transferTo', detail: 'only for decision transfer' }]);
+  }
+}
+
+export function checkDiagnosis(state: CaseState, d: Command<Diagnosis>): void {
+  requireStage(state, ['diagnose'], 'record the diagnosis');
+  if (state.catalogue?.needsHomeVisit && !d.homeVisit) {
+    reject(rejections.invalid, `${state.catalogue.name} must be verified by a home visit: record its date, staff and notes`, [
+      { pointer: '#/homeVisit', detail: 'is required for this affair' },
+    ]);
+  }
+}
+
+export function checkPlan(state: CaseState, p: Command<PlanInput>, now: number): void {
+  requireStage(state, ['plan', 'execute', 'coordinate'], 'adopt a plan');
+  if (p.tasks.length === 0) reject(rejections.invalid, 'A plan needs at least one task', [{ pointer: '#/tasks', detail: 'must not be empty' }]);
+  const revising = (state.plans ?? []).length > 0 || state.awaitingRevision === true;
+  if (revising && !p.reason) {
+    reject(rejections.invalid, 'A revised plan states why it changes', [{ pointer: '#/reason', detail: 'is required for a revision' }]);
+  }
+  const known = new Map((state.tasks ?? []).map((t) => [t.id, t]));
+  const seen = new Set<string>();
+  p.tasks.forEach((t, i) => {
+    if (t.id !== undefined) {
+      if (!known.has(t.id)) reject(rejections.invalid, `Task ${t.id} is not in the current plan`, [{ pointer: `#/tasks/${i}/id`, detail: 'no such task' }]);
+      if (seen.has(t.id)) reject(rejections.invalid, `Task ${t.id} is listed twice`, [{ pointer: `#/tasks/${i}/id`, detail: 'listed twice' }]);
+      seen.add(t.id);
+    }
+    const existing = t.id === undefined ? undefined : known.get(t.id);
+    // A settled task keeps its due time; a new or open task must be due in the future.
+    if ((!existing || existing.status === 'open') && Date.parse(t.dueAt) <= now) {
+      reject(rejections.invalid, `Task "${t.title}" is due in the past`, [{ pointer: `#/tasks/${i}/dueAt`, detail: 'must be in the future' }]);
+    }
+  });
+}
+
+export function checkTaskCompletion(state: CaseState, c: Command<TaskCompletion>): void {
+  const task = (state.tasks ?? []).find((t) => t.id === c.taskId);
+  if (!task) reject(rejections.unknownTask, `Task ${c.taskId} does not exist in this case`);
+  requireStage(state, ['execute', 'coordinate'], 'complete a task');
+  if (task.status !== 'open') reject(rejections.conflict, `Task ${c.taskId} is already ${task.status}`);
+  if (c.outcome === 'not-done' && !c.note) {
+    reject(rejections.invalid, 'A task that could not be done needs a note saying why', [{ pointer: '#/note', detail: 'is required when the outcome is not-done' }]);
+  }
+}
+
+export function checkPause(state: CaseState, _p: Command<Pause>): void {
+  requireStage(state, ['accept', 'diagnose', 'plan', 'execute', 'coordinate'], 'pause the clocks');
+  if (state.paused) reject(rejections.conflict, `The case is already paused since ${state.paused.since}`);
+}
+
+export function checkResume(state: CaseState, r: Command<Resume>): void {
+  requireOpen(state, 'resume');
+  if (!state.paused) reject(rejections.conflict, 'The case is not paused');
+  const documents = [...(state.documents ?? []), ...(r.documents ?? [])];
+  const missing = (state.catalogue?.requiredDocuments ?? []).filter((d) => !documents.includes(d));
+  if (missing.length > 0 && state.acceptance?.decision === 'accept') {
+    reject(rejections.invalid, `Still missing required documents: ${missing.join(', ')}`, [{ pointer: '#/documents', detail: `missing ${missing.join(', ')}` }]);
+  }
+}
+
+export function checkClosure(state: CaseState, c: Command<Closure>): void {
+  requireOpen(state, 'close the case');
+  if (state.closure) reject(rejections.conflict, `The case is already closed as ${state.closure.resolution}; awaiting the evaluation`);
+  if (c.resolution === 'resolved') {
+    requireStage(state, ['close'], 'close the case as resolved');
+  } else {
+    requireStage(state, ['diagnose', 'plan', 'execute', 'coordinate', 'close'], `close the case as ${c.resolution}`);
+  }
+  if (c.resolution === 'unresolved' && !c.reason) {
+    reject(rejections.invalid, 'An unresolved closure states the reason', [{ pointer: '#/reason', detail: 'is required when unresolved' }]);
+  }
+  if (c.resolution === 'transferred' && !c.transferTo) {
+    reject(rejections.invalid, 'A transfer names the receiving department or agency', [{ pointer: '#/transferTo', detail: 'is required when transferred' }]);
+  }
+  if (c.certificateNo && !(c.resolution === 'resolved' && state.catalogue?.issuesCertificate)) {
+    reject(rejections.invalid, `${state.catalogue?.name ?? state.serviceCode} issues no certificate for this closure`, [
+      { pointer: '#/certificateNo', detail: 'only for resolved affairs that issue a certificate' },
+    ]);
+  }
+}
+
+export function checkEvaluation(state: CaseState, _e: Command<Evaluation>): void {
+  requireOpen(state, 'record an evaluation');
+  if (!state.closure) reject(rejections.conflict, `The case is not closed yet (stage ${state.stage}); the resident evaluates the result`);
+  if (state.evaluation) reject(rejections.conflict, `The evaluation is already recorded (${state.evaluation.rating})`);
+}
+
+export function checkExtension(state: CaseState, x: Command<DeadlineExtension>): void {
+  requireOpen(state, 'extend a deadline');
+  const clock = currentClock(state, x.clock);
+  if (!clock) reject(rejections.invalid, `No running commitment ${x.clock}`, [{ pointer: '#/clock', detail: 'not a running commitment of this case' }]);
+  if (Date.parse(x.newDueAt) <= Date.parse(clock.dueAt)) {
+    reject(rejections.invalid, `The new deadline must be later than the current one (${clock.dueAt})`, [{ pointer: '#/newDueAt', detail: 'must be later than the current deadline' }]);
+  }
+}
+
+/** The running (or paused) clock a client names: response, resolution or task:<id>. */
+export function currentClock(state: CaseState, name: string) {
+  return (state.clocks ?? [])
+    .filter((c) => c.status === 'running' || c.status === 'paused')
+    .find((c) => (c.kind === 'task' ? `task:${c.taskId}` === name : c.kind === name));
+}
+
+export function checkRepeat(state: CaseState, _r: Command<RepeatDemand>): void {
+  requireOpen(state, 'link a repeated demand');
+}

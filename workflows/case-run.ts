@@ -1,0 +1,298 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CaseProjection, NotificationInput } from '../activities/cases';
+import { searchAttributes } from '../temporal/search-attribute-keys';
+import { activities } from './activities';
+import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, Stage } from './case-messages';
+import { openTasks, stageIndex } from './case-rules';
+import { dueMilestones, goalMs, isOverdue, isProvisional, nextDueAt, nextMilestoneAt, startClock } from './clocks';
+
+export const system: Actor = { id: 'stationflow', role: 'system' };
+const defaultHistoryLimit = 10_000;
+
+/** Thrown out of the stage steps when the case is closed early (unresolved or transferred). */
+export class ClosedEarly extends Error {}
+
+/**
+ * One running case: its state, its timeline writes and the waiting that the six steps in case.ts are
+ * made of. Update handlers (case-handlers.ts) change the state; the steps react to it.
+ */
+export class CaseRun {
+  readonly state: CaseState;
+  private readonly historyLimit: number;
+  /** What the steps wait for while parked in `waitFor`; undefined while they are working. */
+  private waitingFor?: () => boolean;
+  private finished = false;
+  private busy = false;
+  /** Bumped whenever a clock changes, so the watcher re-plans its timer. */
+  private clockVersion = 0;
+
+  constructor(private readonly input: OpenCaseInput) {
+    this.historyLimit = input.historyLimit ?? defaultHistoryLimit;
+    this.state = input.carried
+      ? { ...input.carried, runs: (input.carried.runs ?? 0) + 1 }
+      : {
+          caseId: input.caseId,
+          stationId: input.stationId,
+          serviceCode: input.serviceCode,
+          category: input.category,
+          deadlineClass: input.deadlineClass,
+          channel: input.channel,
+          demand: input.demand,
+          resident: input.resident,
+          stage: 'accept',
+          openedBy: input.openedBy,
+          openedAt: input.openedAt,
+          recorded: false,
+          catalogue: input.catalogue,
+          rules: input.rules,
+          owner: input.openedBy.id,
+          plans: [],
+          tasks: [],
+          documents: [],
+          clocks: [],
+          reopenings: [],
+          repeats: [],
+          escalations: [],
+          overdue: false,
+          ...(input.relatedCaseId ? { relatedCaseId: input.relatedCaseId } : {}),
+          seq: 0,
+          runs: 0,
+        };
+  }
+
+  /** Workflow time (the SDK's deterministic clock), never the machine's. */
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  get clocks(): Clock[] {
+    return (this.state.clocks ??= []);
+  }
+
+  ownerAssignee(): Assignee {
+    return { kind: 'staff', id: this.state.owner ?? this.state.openedBy.id };
+  }
+
+  /* ---------- the read model and visibility ---------- */
+
+  projection(): CaseProjection {
+    return {
+      stage: this.state.stage,
+      overdue: this.state.overdue ?? false,
+      nextDueAt: nextDueAt(this.clocks) ?? null,
+      provisional: isProvisional(this.clocks),
+      paused: this.state.paused !== undefined,
+      resolution: this.state.closure?.resolution ?? null,
+    };
+  }
+
+  /** Appends a timeline event and projects the case row; people's actions also count as progress. */
+  async record(type: string, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
+    this.state.overdue = isOverdue(this.clocks);
+    const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
+    const at = this.now();
+    const projection = this.projection();
+    const due = projection.nextDueAt;
+    upsertSearchAttributes([
+      { key: searchAttributes.stage, value: projection.stage },
+      { key: searchAttributes.overdue, value: projection.overdue },
+      { key: searchAttributes.nextDueAt, value: due ? new Date(due) : null },
+      ...(actor.role === 'system' ? [] : [{ key: searchAttributes.lastProgressAt, value: new Date(at) }]),
+    ]);
+    await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
+  }
+
+  async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
+    const key = `${this.state.caseId}:${this.state.seq ?? 0}:${kind}:${recipient.kind}:${recipient.id}`;
+    await activities.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
+  }
+
+  clocksChanged(): void {
+    this.clockVersion++;
+  }
+
+  /* ---------- serialising changes ---------- */
+
+  /** Runs one change at a time: handlers, the clock watcher and stage steps never interleave their writes. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => !this.busy);
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Called by an update handler after its change: waits until the steps have reacted to it (entered
+   * the next stage, or found nothing to do), so the update answers with the case as it now stands.
+   */
+  async settled(): Promise<CaseState> {
+    // Settled: the steps are parked and the change did not wake them (or they have finished).
+    await condition(() => this.finished || (this.waitingFor !== undefined && !this.busy && !this.waitingFor()));
+    return this.state;
+  }
+
+  /**
+   * The steps' one way of waiting. While the condition is false the steps are parked, which is what
+   * `settled()` waits for. Continues as new when the history grows past its limit.
+   */
+  async waitFor(done: () => boolean, timeoutMs?: number): Promise<boolean> {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.historyLimit;
+    const wake = () => done() || (tooLong() && !this.busy && allHandlersFinished());
+    this.waitingFor = done;
+    try {
+      for (;;) {
+        if (deadline === undefined) await condition(wake);
+        else if (!(await condition(wake, Math.max(1, deadline - Date.now())))) return done();
+        if (done()) return true;
+        // Handlers have finished and nothing is being written: the state is whole, carry it over.
+        await continueAsNew<(input: OpenCaseInput) => Promise<CaseState>>({ ...this.input, carried: this.state });
+      }
+    } finally {
+      this.waitingFor = undefined;
+    }
+  }
+
+  /* ---------- stages ---------- */
+
+  /**
+   * A step of the case: enters `stage` (unless the case is already past it) and waits until `done`
+   * yields the step's result. A closure in the meantime ends the steps (ClosedEarly).
+   */
+  async stage<T>(stage: Stage, done: () => T | undefined | false): Promise<T> {
+    // Already past this step (a reopened case, or a run continued as new): nothing to wait for.
+    if (stageIndex(this.state.stage) > stageIndex(stage)) return done() as T;
+    if (stageIndex(this.state.stage) < stageIndex(stage)) await this.enter(stage);
+    let result: T | undefined | false;
+    await this.waitFor(() => Boolean((result = done())) || this.state.closure !== undefined);
+    if (!result && this.state.closure) throw new ClosedEarly();
+    return result as T;
+  }
+
+  async enter(stage: Stage, data: Record<string, unknown> = {}): Promise<void> {
+    await this.exclusive(async () => {
+      const from = this.state.stage;
+      this.state.stage = stage;
+      await this.record('stage.entered', system, { stage, from, ...data });
+    });
+  }
+
+  /** Handle-now affairs pass diagnose and plan without work; each passage is still recorded. */
+  async pass(stages: Stage[], reason: string): Promise<void> {
+    for (const s of stages) if (stageIndex(this.state.stage) < stageIndex(s)) await this.enter(s, { passed: reason });
+  }
+
+  openTasks = (kind?: 'staff' | 'partner' | 'department') => openTasks(this.state, kind);
+  openEscalations = () => (this.state.escalations ?? []).filter((e) => e.status === 'open');
+
+  /* ---------- opening ---------- */
+
+  async open(): Promise<void> {
+    if (this.input.carried) return; // continued as new: everything is on record already
+    await activities.recordCaseOpened(this.input);
+    this.state.recorded = true;
+    const rules = this.input.rules;
+    const from = this.input.openedAt;
+    const owner = this.ownerAssignee();
+    const clocks = await Promise.all([
+      ...(rules.responseGoal !== null && rules.responseUnit !== null
+        ? [startClock({ id: 'response', kind: 'response', unit: rules.responseUnit, budgetMs: goalMs(rules.responseGoal, rules.responseUnit), from, assignee: owner, paused: false })]
+        : []),
+      this.resolutionClock('resolution', from),
+    ]);
+    this.clocks.push(...clocks);
+    await this.record('commitments.set', system, {
+      deadlineClass: this.state.deadlineClass,
+      commitments: clocks.map((c) => ({ id: c.id, kind: c.kind, dueAt: c.dueAt, provisional: c.provisional })),
+    });
+  }
+
+  resolutionClock(id: string, from: string): Promise<Clock> {
+    const rules = this.input.carried?.rules ?? this.input.rules;
+    return startClock({
+      id,
+      kind: 'resolution',
+      unit: rules.resolutionUnit,
+      budgetMs: goalMs(rules.resolutionGoal, rules.resolutionUnit),
+      from,
+      assignee: this.ownerAssignee(),
+      paused: this.state.paused !== undefined,
+    });
+  }
+
+  /* ---------- the clock watcher: warnings, breach, urging ---------- */
+
+  /** Runs beside the steps for the case's whole life: one durable timer for the next milestone. */
+  async watchClocks(): Promise<void> {
+    while (!this.finished) {
+      const version = this.clockVersion;
+      const next = nextMilestoneAt(this.clocks);
+      const changed = () => this.clockVersion !== version || this.finished;
+      if (next === undefined) await condition(changed);
+      else if (next > Date.now()) await condition(changed, next - Date.now());
+      if (this.finished) return;
+      await this.exclusive(() => this.fireDueMilestones());
+    }
+  }
+
+  private async fireDueMilestones(): Promise<void> {
+    const now = Date.now();
+    for (const { clock, milestone } of dueMilestones(this.clocks, now)) {
+      milestone.done = true;
+      const data = { clock: clock.id, kind: clock.kind, ...(clock.taskId ? { taskId: clock.taskId } : {}), dueAt: clock.dueAt };
+      if (milestone.kind === 'breach') {
+        clock.breachedAt = this.now();
+        await this.record('commitment.breached', system, data);
+        // 督办: the supervisors of the station are urged.
+        await this.notify({ kind: 'supervisor', id: this.state.stationId }, 'commitment.breached', data);
+        await this.notify(clock.assignee, 'commitment.breached', data);
+        if (clock.kind === 'resolution' && this.state.rules?.escalateOnBreach) await this.proposeEscalation(clock);
+      } else {
+        const percent = milestone.kind === 'warning-50' ? 50 : 75;
+        await this.record('commitment.warning', system, { ...data, percent });
+        await this.notify(clock.assignee, 'commitment.warning', { ...data, percent });
+      }
+    }
+    this.clocksChanged();
+  }
+
+  /** Hook for the whistle: a breach of a class that says so proposes an escalation to departments. */
+  private async proposeEscalation(clock: Clock): Promise<void> {
+    const escalations = (this.state.escalations ??= []);
+    const id = `E${escalations.length + 1}`;
+    escalations.push({ id, status: 'proposed', reason: `${clock.id} deadline ${clock.dueAt} breached`, at: this.now() });
+    await this.record('escalation.proposed', system, { escalationId: id, clock: clock.id });
+    await this.notify({ kind: 'supervisor', id: this.state.stationId }, 'escalation.proposed', { escalationId: id });
+  }
+
+  /* ---------- the end ---------- */
+
+  async finish(): Promise<CaseState> {
+    await this.exclusive(async () => {
+      const now = this.now();
+      for (const c of this.clocks) {
+        if (c.status === 'running' || c.status === 'paused') {
+          c.status = 'cancelled';
+          c.metAt = now;
+          delete c.runningSince;
+        }
+      }
+      const from = this.state.stage;
+      this.state.stage = 'closed';
+      await this.record('stage.entered', system, { stage: 'closed', from, resolution: this.state.closure?.resolution });
+    });
+    this.finished = true;
+    this.clocksChanged();
+    await condition(allHandlersFinished);
+    return this.state;
+  }
+}

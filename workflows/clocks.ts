@@ -1,0 +1,155 @@
+import type { ClockSchedule } from '../activities/calendar';
+import { activities } from './activities';
+import type { Assignee, Clock, ClockKind, GoalUnit, MilestoneKind } from './case-messages';
+
+/**
+ * Deadline commitments as clocks, after service-desk SLA engines: a budget counted in the goal's unit,
+ * paused while the case waits on the resident, with warnings at 50 % and 75 % and a breach at 100 %.
+ * Calendar maths (working days, holidays) runs in activities, so its results are recorded in history
+ * and a new calendar never changes a replay. Everything else here is plain arithmetic on recorded values.
+ */
+
+const unitMs: Record<GoalUnit, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, 'working-days': 86_400_000 };
+export const goalMs = (goal: number, unit: GoalUnit) => Math.round(goal * unitMs[unit]);
+
+const fractions: [MilestoneKind, number][] = [
+  ['warning-50', 0.5],
+  ['warning-75', 0.75],
+];
+
+/** Lays a schedule on a clock. With `reset`, milestones still ahead fire again (a moved deadline). */
+function apply(c: Clock, s: ClockSchedule, reset: boolean): void {
+  const previous = new Map(c.milestones.map((m) => [m.kind, m]));
+  const at = { 'warning-50': s.warnings.p50, 'warning-75': s.warnings.p75, breach: s.dueAt } as const;
+  c.dueAt = s.dueAt;
+  c.provisional = s.provisional;
+  c.milestones = (['warning-50', 'warning-75', 'breach'] as const).map((kind) => {
+    const when = at[kind];
+    const before = previous.get(kind);
+    // A milestone already behind the clock's position is not sent late.
+    if (when === null) return { kind, at: before?.at ?? s.dueAt, done: true };
+    return { kind, at: when, done: reset ? false : (before?.done ?? false) };
+  });
+}
+
+export async function startClock(spec: {
+  id: string;
+  kind: ClockKind;
+  taskId?: string;
+  unit: GoalUnit;
+  budgetMs: number;
+  from: string;
+  assignee: Assignee;
+  paused: boolean;
+}): Promise<Clock> {
+  const s = await activities.scheduleClock({ unit: spec.unit, budgetMs: spec.budgetMs, consumedMs: 0, from: spec.from });
+  const clock: Clock = {
+    id: spec.id,
+    kind: spec.kind,
+    ...(spec.taskId ? { taskId: spec.taskId } : {}),
+    unit: spec.unit,
+    budgetMs: spec.budgetMs,
+    consumedMs: 0,
+    startedAt: spec.from,
+    runningSince: spec.from,
+    dueAt: s.dueAt,
+    provisional: s.provisional,
+    status: 'running',
+    milestones: [],
+    assignee: spec.assignee,
+    extensions: [],
+  };
+  apply(clock, s, true);
+  if (spec.paused) {
+    clock.status = 'paused';
+    delete clock.runningSince;
+    clock.remainingMs = spec.budgetMs;
+  }
+  return clock;
+}
+
+export async function pauseClock(c: Clock, now: string): Promise<void> {
+  if (c.status !== 'running' || !c.runningSince) return;
+  c.consumedMs += await activities.measureClock({ unit: c.unit, from: c.runningSince, to: now });
+  c.status = 'paused';
+  delete c.runningSince;
+  c.remainingMs = c.budgetMs - c.consumedMs;
+}
+
+export async function resumeClock(c: Clock, now: string): Promise<void> {
+  if (c.status !== 'paused') return;
+  const s = await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now });
+  c.status = 'running';
+  c.runningSince = now;
+  delete c.remainingMs;
+  apply(c, s, false);
+}
+
+/** A supervisor's extension: the budget grows so that the deadline lands on `newDueAt`. */
+export async function extendClock(c: Clock, newDueAt: string, now: string, record: Clock['extensions'][number]): Promise<void> {
+  if (c.status === 'running' && c.runningSince) {
+    c.consumedMs += await activities.measureClock({ unit: c.unit, from: c.runningSince, to: now });
+    c.runningSince = now;
+    c.budgetMs = c.consumedMs + (await activities.measureClock({ unit: c.unit, from: now, to: newDueAt }));
+    apply(c, await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now }), true);
+  } else if (c.status === 'paused') {
+    const extra = await activities.measureClock({ unit: c.unit, from: c.dueAt, to: newDueAt });
+    c.budgetMs += extra;
+    c.remainingMs = (c.remainingMs ?? 0) + extra;
+    c.dueAt = newDueAt;
+    // Placed again on resume; milestones the larger budget moves ahead fire again.
+    c.milestones = c.milestones.map((m) => {
+      const fraction = fractions.find(([k]) => k === m.kind)?.[1] ?? 1;
+      return { ...m, done: fraction * c.budgetMs <= c.consumedMs };
+    });
+  }
+  delete c.breachedAt;
+  c.extensions.push(record);
+}
+
+/** A new calendar for a year: a provisional working-day deadline is placed again from where it runs. */
+export async function recomputeClock(c: Clock): Promise<boolean> {
+  if (c.status !== 'running' || !c.runningSince || !c.provisional || c.unit !== 'working-days') return false;
+  const before = c.dueAt;
+  apply(c, await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: c.runningSince }), false);
+  return c.dueAt !== before || !c.provisional;
+}
+
+export function stopClock(c: Clock, now: string, status: 'met' | 'cancelled'): void {
+  if (c.status !== 'running' && c.status !== 'paused') return;
+  c.status = status;
+  c.metAt = now;
+  delete c.runningSince;
+  delete c.remainingMs;
+}
+
+const active = (c: Clock) => c.status === 'running' || c.status === 'paused';
+
+/** The earliest milestone still ahead on a running clock. */
+export function nextMilestoneAt(clocks: Clock[]): number | undefined {
+  let next: number | undefined;
+  for (const c of clocks) {
+    if (c.status !== 'running') continue;
+    for (const m of c.milestones) {
+      if (!m.done && (next === undefined || Date.parse(m.at) < next)) next = Date.parse(m.at);
+    }
+  }
+  return next;
+}
+
+/** Milestones reached by `now`, in time order. */
+export function dueMilestones(clocks: Clock[], now: number): { clock: Clock; milestone: Clock['milestones'][number] }[] {
+  return clocks
+    .filter((c) => c.status === 'running')
+    .flatMap((clock) => clock.milestones.filter((m) => !m.done && Date.parse(m.at) <= now).map((milestone) => ({ clock, milestone })))
+    .sort((a, b) => Date.parse(a.milestone.at) - Date.parse(b.milestone.at));
+}
+
+export const nextDueAt = (clocks: Clock[]): string | undefined =>
+  clocks
+    .filter((c) => c.status === 'running')
+    .map((c) => c.dueAt)
+    .sort()[0];
+
+export const isOverdue = (clocks: Clock[]) => clocks.some((c) => active(c) && c.breachedAt !== undefined);
+export const isProvisional = (clocks: Clock[]) => clocks.some((c) => active(c) && c.provisional);
