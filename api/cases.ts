@@ -1,47 +1,29 @@
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client';
-import {
-  caseChannels,
-  caseCounters,
-  caseEvents,
-  cases,
-  deadlineClasses,
-  idempotencyKeys,
-  serviceCategories,
-  serviceItems,
-  stations,
-} from '../db/schema';
+import { caseChannels, caseCounters, cases, deadlineClasses, idempotencyKeys, serviceCategories, serviceItems, stations } from '../db/schema';
 import { searchAttributes } from '../temporal/search-attribute-keys';
-import { caseWorkflowId, workflowUiUrl } from '../temporal/client';
+import { caseWorkflowId } from '../temporal/client';
 import { caseWorkflow } from '../workflows/case';
-import { type CaseState, caseStateQuery, type OpenCaseInput, stages } from '../workflows/case-messages';
+import { type CaseState, type OpenCaseInput, stages } from '../workflows/case-messages';
 import { principalOf, type Principal, requireRole } from './auth';
+import { caseActionsRouter } from './case-actions';
+import { caseToRead } from './case-lookup';
+import { findOpenCase, recordRepeat } from './case-repeat';
+import { IdempotencyKey, idempotencyKeyOf } from './case-updates';
+import { CaseId, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, nextDueAt, Resident, rowSummary } from './case-view';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { assertStationAccess, visibleStations } from './scope';
 import { parseOr400 } from './validation';
 
+export { caseIdPattern } from './case-view';
+
 /* ---------- schemas: validation at the edge, and the OpenAPI document ---------- */
-
-export const caseIdPattern = /^[A-Z]{2,8}-\d{8}-\d{4,}$/;
-const CaseId = z.string().regex(caseIdPattern, 'must be a case id like QG-20261123-0001');
-
-const Resident = z
-  .strictObject({
-    name: z.string().trim().min(1, 'is required').max(100),
-    phone: z
-      .string()
-      .trim()
-      .regex(/^\+?[0-9][0-9 -]{4,19}$/, 'must be a phone number of digits, spaces or dashes')
-      .optional(),
-    address: z.string().trim().max(200).optional(),
-  })
-  .meta({ id: 'Resident', description: 'Personal data: never logged, never in search attributes or URLs' });
 
 export const OpenCaseBody = z
   .strictObject({
@@ -51,68 +33,46 @@ export const OpenCaseBody = z
     deadlineClass: z.string().trim().min(1).max(50).optional().meta({ description: "Overrides the catalogue item's deadline class" }),
     stationId: z.string().trim().min(1).optional().meta({ description: "Staff open cases at their own station; supervisors and admins name it" }),
     resident: Resident,
+    newFacts: z.boolean().optional().meta({
+      description:
+        'The resident brings new facts: open a new case even when the same demand is open (it is linked as relatedCaseId). Without it, a repeated demand gets a progress reply on the open case',
+    }),
   })
   .meta({ id: 'OpenCase' });
 type OpenCaseBody = z.infer<typeof OpenCaseBody>;
 
-const CaseLinks = z.object({ self: z.string(), temporalUi: z.string().optional() });
-
-export const CaseSummary = z
-  .object({
-    id: CaseId,
-    stage: z.enum(stages),
-    stationId: z.string(),
-    serviceCode: z.string(),
-    category: z.enum(serviceCategories),
-    deadlineClass: z.string(),
-    channel: z.enum(caseChannels),
-    demand: z.string(),
-    openedAt: z.iso.datetime({ offset: true }),
-    updatedAt: z.iso.datetime({ offset: true }).optional(),
-    links: CaseLinks,
-  })
-  .meta({ id: 'CaseSummary' });
-type CaseSummary = z.infer<typeof CaseSummary>;
-
-const TimelineEvent = z.object({
-  type: z.string(),
-  actor: z.string(),
-  actorRole: z.string(),
-  at: z.iso.datetime({ offset: true }),
-  data: z.record(z.string(), z.unknown()),
-});
-
-export const CaseDetail = CaseSummary.extend({
-  resident: Resident,
-  openedBy: z.string(),
-  live: z.boolean().meta({ description: 'True when stage comes from the running workflow; false when read from the read model only' }),
-  timeline: z.array(TimelineEvent),
-}).meta({ id: 'CaseDetail' });
+const RepeatedDemand = CaseSummary.extend({
+  repeated: z.literal(true),
+  repeatOf: CaseId.meta({ description: 'The open case the demand was recorded on' }),
+  progress: z.object({ stage: z.enum(stages), nextDueAt: z.iso.datetime({ offset: true }).nullable(), overdue: z.boolean() }),
+}).meta({ id: 'RepeatedDemand', description: 'The same demand of the same resident is already open: recorded on that case, no new case' });
 
 const emptyIsAbsent = (v: unknown) => (v === '' ? undefined : v);
 export const ListCasesQuery = z.strictObject({
   stage: z.preprocess(emptyIsAbsent, z.enum(stages).optional()),
   stationId: z.preprocess(emptyIsAbsent, z.string().optional()),
   category: z.preprocess(emptyIsAbsent, z.enum(serviceCategories).optional()),
+  overdue: z.preprocess(emptyIsAbsent, z.enum(['true', 'false']).optional().meta({ description: 'Only cases past (true) or within (false) their deadlines' })),
   limit: z.preprocess(emptyIsAbsent, z.coerce.number().int().min(1).max(100).default(20)),
   cursor: z.preprocess(emptyIsAbsent, z.string().max(200).optional()),
 });
 
-const CaseList = z.object({ items: z.array(CaseSummary), nextCursor: z.string().optional() }).meta({ id: 'CaseList' });
-
-const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters');
+const CaseList = z.object({ items: z.array(CaseListItem), nextCursor: z.string().optional() }).meta({ id: 'CaseList' });
 
 registry.registerPath({
   method: 'post',
   path: '/api/cases',
   summary: 'Open a case for a resident demand (station staff)',
+  description:
+    'A demand whose station, service code and resident match an open case is a repeat (12345 rule): it is recorded on that case and answered 200 with its progress, unless newFacts is true.',
   request: {
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional() }),
     body: { content: { 'application/json': { schema: OpenCaseBody } } },
   },
   responses: {
     201: { description: 'The case is open; a retry with the same Idempotency-Key returns the same case', content: { 'application/json': { schema: CaseSummary } } },
-    ...problemResponses(400, 401, 403, 413, 415, 422),
+    200: { description: 'A repeated demand, recorded on the open case (Location names it)', content: { 'application/json': { schema: RepeatedDemand } } },
+    ...problemResponses(400, 401, 403, 413, 415, 422, 503),
   },
 });
 registry.registerPath({
@@ -125,9 +85,9 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/cases/{id}',
-  summary: "A case: live stage from its workflow, timeline from the read model",
+  summary: 'A case: live state from its workflow (or the read model when no worker answers), timeline from the read model',
   request: { params: z.object({ id: CaseId }) },
-  responses: { 200: { description: 'The case', content: { 'application/json': { schema: CaseDetail } } }, ...problemResponses(401, 403, 404) },
+  responses: { 200: { description: 'The case', content: { 'application/json': { schema: CaseView } } }, ...problemResponses(401, 403, 404, 503) },
 });
 
 /* ---------- opening a case ---------- */
@@ -153,7 +113,8 @@ async function resolveStation(db: Db, p: Principal, requested: string | undefine
   return station;
 }
 
-async function openCaseInput(db: Db, p: Principal, body: OpenCaseBody, station: { id: string; casePrefix: string }, now: Date) {
+/** Checks the catalogue item and deadline class; returns how to build the workflow input once the id is known. */
+async function openCaseInput(db: Db, p: Principal, body: OpenCaseBody, station: { id: string }, now: Date) {
   const [item] = await db.select().from(serviceItems).where(eq(serviceItems.code, body.serviceCode));
   if (!item || !item.active) {
     throw problem(422, `Unknown service code ${body.serviceCode}: it is not in the service catalogue`, {
@@ -162,14 +123,14 @@ async function openCaseInput(db: Db, p: Principal, body: OpenCaseBody, station: 
     });
   }
   const deadlineClass = body.deadlineClass ?? item.deadlineClass;
-  const [klass] = await db.select({ code: deadlineClasses.code }).from(deadlineClasses).where(eq(deadlineClasses.code, deadlineClass));
+  const [klass] = await db.select().from(deadlineClasses).where(eq(deadlineClasses.code, deadlineClass));
   if (!klass) {
     throw problem(422, `Unknown deadline class ${deadlineClass}`, {
       type: 'unknown-deadline-class',
       errors: [{ pointer: '#/deadlineClass', detail: 'not a configured deadline class' }],
     });
   }
-  return (caseId: string): OpenCaseInput => ({
+  return (caseId: string, relatedCaseId?: string): OpenCaseInput => ({
     caseId,
     stationId: station.id,
     serviceCode: item.code,
@@ -180,6 +141,24 @@ async function openCaseInput(db: Db, p: Principal, body: OpenCaseBody, station: 
     resident: body.resident,
     openedBy: { id: p.id, role: p.role },
     openedAt: now.toISOString(),
+    // Snapshots: later edits of the catalogue or the deadline class do not change a running case.
+    catalogue: {
+      name: item.name,
+      handlingMode: item.handlingMode,
+      requiredDocuments: item.requiredDocuments,
+      needsHomeVisit: item.needsHomeVisit,
+      issuesCertificate: item.issuesCertificate,
+    },
+    rules: {
+      responseGoal: klass.responseGoal,
+      responseUnit: klass.responseUnit,
+      resolutionGoal: klass.resolutionGoal,
+      resolutionUnit: klass.resolutionUnit,
+      escalateOnBreach: klass.escalateOnBreach,
+      callBackAfterHours: klass.callBackAfterHours,
+      reopenWindowHours: klass.reopenWindowHours,
+    },
+    ...(relatedCaseId ? { relatedCaseId } : {}),
   });
 }
 
@@ -225,10 +204,6 @@ async function findIdempotent(db: Db, principal: string, key: string, hash: stri
   return row.input;
 }
 
-function summaryOf(deps: AppDeps, c: Omit<CaseSummary, 'links'>): CaseSummary {
-  return { ...c, links: { self: `/api/cases/${c.id}`, temporalUi: workflowUiUrl(deps.temporal, caseWorkflowId(c.id)) } };
-}
-
 async function startCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<void> {
   try {
     await deps.client.workflow.start(caseWorkflow, {
@@ -250,36 +225,16 @@ async function startCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<v
   }
 }
 
+function repeatedDemand(deps: AppDeps, open: typeof cases.$inferSelect, state: CaseState): z.infer<typeof RepeatedDemand> {
+  return {
+    ...rowSummary(deps, open, state.stage),
+    repeated: true,
+    repeatOf: open.id,
+    progress: { stage: state.stage, nextDueAt: nextDueAt(state.clocks), overdue: state.overdue ?? false },
+  };
+}
+
 /* ---------- reading cases ---------- */
-
-type CaseRow = typeof cases.$inferSelect;
-
-function rowSummary(deps: AppDeps, row: CaseRow, stage: CaseSummary['stage'] = row.stage as CaseSummary['stage']): CaseSummary {
-  return summaryOf(deps, {
-    id: row.id,
-    stage,
-    stationId: row.stationId,
-    serviceCode: row.serviceCode,
-    category: row.category,
-    deadlineClass: row.deadlineClass,
-    channel: row.channel,
-    demand: row.demand,
-    openedAt: row.openedAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  });
-}
-
-/** Live state from the workflow; undefined when no worker answers in time (the read model still does). */
-async function queryLiveState(deps: AppDeps, caseId: string): Promise<CaseState | 'not-found' | undefined> {
-  const handle = deps.client.workflow.getHandle(caseWorkflowId(caseId));
-  try {
-    return await deps.client.connection.withDeadline(Date.now() + 3000, () => handle.query(caseStateQuery));
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return 'not-found';
-    deps.log.warn({ caseId, err: (err as Error).message }, 'case query unanswered; serving the read model');
-    return undefined;
-  }
-}
 
 const encodeCursor = (row: { openedAt: Date; id: string }) => Buffer.from(`${row.openedAt.toISOString()}|${row.id}`).toString('base64url');
 function decodeCursor(cursor: string): { openedAt: Date; id: string } {
@@ -299,8 +254,7 @@ export function casesRouter(deps: AppDeps): Router {
 
   router.post('/', requireRole('staff', 'supervisor', 'admin'), async (req, res) => {
     const p = principalOf(res);
-    const rawKey = req.get('Idempotency-Key');
-    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKey, rawKey, 'Idempotency-Key header');
+    const key = idempotencyKeyOf(req);
     const body = parseOr400(OpenCaseBody, req.body);
     const station = await resolveStation(db, p, body.stationId);
     const principal = `${p.role}:${p.id}`;
@@ -311,8 +265,17 @@ export function casesRouter(deps: AppDeps): Router {
     if (!input) {
       const now = new Date();
       const build = await openCaseInput(db, p, body, station, now);
+      const open = await findOpenCase(db, station.id, body.serviceCode, body.resident);
+      if (open && !body.newFacts) {
+        const state = await recordRepeat(deps, p, open, { demand: body.demand, channel: body.channel }, key);
+        if (state) {
+          deps.log.info({ caseId: open.id, stationId: open.stationId, serviceCode: open.serviceCode }, 'repeated demand recorded on the open case');
+          res.status(200).location(`/api/cases/${open.id}`).json(repeatedDemand(deps, open, state));
+          return;
+        }
+      }
       try {
-        input = await allocateCase(db, station, now, build, key ? { principal, key, hash } : undefined);
+        input = await allocateCase(db, station, now, (caseId) => build(caseId, open?.id), key ? { principal, key, hash } : undefined);
       } catch (err) {
         if (!(err instanceof IdempotencyRace) || !key) throw err;
         input = await findIdempotent(db, principal, key, hash);
@@ -320,24 +283,12 @@ export function casesRouter(deps: AppDeps): Router {
       }
     }
     await startCaseWorkflow(deps, input);
-    deps.log.info({ caseId: input.caseId, stationId: input.stationId, serviceCode: input.serviceCode, replayed }, 'case opened');
+    deps.log.info(
+      { caseId: input.caseId, stationId: input.stationId, serviceCode: input.serviceCode, relatedCaseId: input.relatedCaseId, replayed },
+      'case opened',
+    );
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res
-      .status(201)
-      .location(`/api/cases/${input.caseId}`)
-      .json(
-        summaryOf(deps, {
-          id: input.caseId,
-          stage: 'accept',
-          stationId: input.stationId,
-          serviceCode: input.serviceCode,
-          category: input.category as CaseSummary['category'],
-          deadlineClass: input.deadlineClass,
-          channel: input.channel as CaseSummary['channel'],
-          demand: input.demand,
-          openedAt: input.openedAt,
-        }),
-      );
+    res.status(201).location(`/api/cases/${input.caseId}`).json(inputSummary(deps, input, 'accept'));
   });
 
   router.get('/', requireRole('staff', 'supervisor', 'admin'), async (req, res) => {
@@ -352,6 +303,7 @@ export function casesRouter(deps: AppDeps): Router {
     else if (visible) where.push(visible.length ? inArray(cases.stationId, visible) : sql`false`);
     if (q.stage) where.push(eq(cases.stage, q.stage));
     if (q.category) where.push(eq(cases.category, q.category));
+    if (q.overdue) where.push(eq(cases.overdue, q.overdue === 'true'));
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       where.push(or(lt(cases.openedAt, c.openedAt), and(eq(cases.openedAt, c.openedAt), lt(cases.id, c.id))));
@@ -365,54 +317,16 @@ export function casesRouter(deps: AppDeps): Router {
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     res.json({
-      items: page.map((r) => rowSummary(deps, r)),
+      items: page.map((r) => listItem(deps, r)),
       nextCursor: rows.length > q.limit && last ? encodeCursor(last) : undefined,
     });
   });
 
   router.get('/:id', requireRole('staff', 'supervisor', 'admin'), async (req, res) => {
-    const p = principalOf(res);
-    const id = String(req.params.id);
-    const notFound = () => problem(404, `Case ${id} not found`, { type: 'case-not-found' });
-    if (!caseIdPattern.test(id)) throw notFound();
-
-    const [row] = await db.select().from(cases).where(eq(cases.id, id));
-    // Authorise on the read model before asking the workflow anything.
-    if (row) await assertStationAccess(db, p, row.stationId);
-    const live = await queryLiveState(deps, id);
-    if (!row) {
-      if (live === undefined) {
-        throw problem(503, `Case ${id} is being opened and no worker answered yet; try again shortly`, {
-          type: 'case-not-ready',
-          headers: { 'Retry-After': '2' },
-        });
-      }
-      if (live === 'not-found') throw notFound();
-      await assertStationAccess(db, p, live.stationId);
-    }
-    const timeline = await db.select().from(caseEvents).where(eq(caseEvents.caseId, id)).orderBy(asc(caseEvents.at), asc(caseEvents.id));
-    const state = live === 'not-found' ? undefined : live;
-    const base = row
-      ? rowSummary(deps, row, state?.stage)
-      : summaryOf(deps, {
-          id,
-          stage: state!.stage,
-          stationId: state!.stationId,
-          serviceCode: state!.serviceCode,
-          category: state!.category as CaseSummary['category'],
-          deadlineClass: state!.deadlineClass,
-          channel: state!.channel as CaseSummary['channel'],
-          demand: state!.demand,
-          openedAt: state!.openedAt,
-        });
-    res.json({
-      ...base,
-      resident: state?.resident ?? row!.resident,
-      openedBy: state?.openedBy.id ?? row!.openedBy,
-      live: state !== undefined,
-      timeline: timeline.map((e) => ({ type: e.type, actor: e.actor, actorRole: e.actorRole, at: e.at.toISOString(), data: e.data })),
-    });
+    const { row, state } = await caseToRead(deps, principalOf(res), String(req.params.id));
+    res.json(await caseView(deps, row, state));
   });
 
+  router.use(caseActionsRouter(deps));
   return router;
 }

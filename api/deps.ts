@@ -13,4 +13,6 @@ export interface AppDeps {
   temporal: TemporalSettings;
   auth: Auth;
   log: Logger;
+  /** How long a case change waits for its workflow before the API answers 503 (default 10 s). */
+  caseUpdateTimeoutMs?: number;
 }

@@ -1,0 +1,107 @@
+import crypto from 'node:crypto';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { caseWorkflowId } from '../temporal/client';
+import { type CaseState, type Command, rejections } from '../workflows/case-messages';
+import type { Principal } from './auth';
+import type { AppDeps } from './deps';
+import { problem } from './problems';
+import { parseOr400 } from './validation';
+
+/** How long a change waits for the case workflow to apply it before the API answers 503. */
+export const defaultUpdateTimeoutMs = 10_000;
+
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters');
+
+/** The request's Idempotency-Key header, validated (400), or undefined. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const raw = req.get('Idempotency-Key');
+  return raw === undefined ? undefined : parseOr400(IdempotencyKey, raw, 'Idempotency-Key header');
+}
+
+/**
+ * The update id of a request with an Idempotency-Key: the same caller, case, route and key give the same
+ * id, and Temporal applies an update id once per workflow run, so a retried request does not apply twice.
+ */
+export function idempotentUpdateId(p: Principal, caseId: string, route: string, key: string): string {
+  const digest = crypto.createHash('sha256').update(JSON.stringify([`${p.role}:${p.id}`, caseId, route, key])).digest('hex');
+  return `api-${digest}`;
+}
+
+export interface CaseUpdate<T> {
+  caseId: string;
+  update: UpdateDefinition<CaseState, [Command<T>]>;
+  command: T;
+  principal: Principal;
+  /** Names the action for the idempotent update id, e.g. "pause" or "tasks/3/completion". */
+  route: string;
+  idempotencyKey?: string;
+}
+
+const FieldErrors = z.array(z.object({ pointer: z.string(), detail: z.string() }));
+
+/** Field errors the workflow attached to a refusal: details[0] is `[{pointer, detail}]` (or `{errors: [...]}`). */
+function fieldErrors(failure: ApplicationFailure): z.infer<typeof FieldErrors> | undefined {
+  const first = failure.details?.[0];
+  const parsed = FieldErrors.safeParse((first as { errors?: unknown } | undefined)?.errors ?? first);
+  return parsed.success && parsed.data.length ? parsed.data : undefined;
+}
+
+const refusals: Record<string, { status: number; type: string }> = {
+  [rejections.conflict]: { status: 409, type: 'case-conflict' },
+  [rejections.invalid]: { status: 422, type: 'case-invalid' },
+  [rejections.unknownTask]: { status: 404, type: 'task-not-found' },
+};
+
+const retryLater = (detail: string, type: string) => problem(503, detail, { type, headers: { 'Retry-After': '5' } });
+
+/** What a failed update means to the client: a problem with a 4xx for refusals, 503 when Temporal or a worker is away. */
+function updateProblem(err: unknown, caseId: string, timeoutMs: number) {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const failure = err.cause;
+    if (failure instanceof ApplicationFailure) {
+      const refusal = refusals[failure.type ?? ''] ?? { status: 409, type: 'case-update-refused' };
+      return problem(refusal.status, failure.message || `Case ${caseId} refused the change`, { type: refusal.type, errors: fieldErrors(failure) });
+    }
+    return problem(409, `Case ${caseId} refused the change: ${failure?.message ?? err.message}`, { type: 'case-update-refused' });
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    // The server keeps an update it has admitted and hands it to the next worker that polls, so a change
+    // that timed out here may still be applied later, whole (an update is applied atomically or not at all).
+    // A client retries with the same Idempotency-Key: the same update id, applied at most once.
+    return retryLater(
+      `No worker applied the change to case ${caseId} within ${timeoutMs / 1000} s; it is not confirmed and may still be applied when a worker returns. Retry with the same Idempotency-Key so it applies once`,
+      'worker-unavailable',
+    );
+  }
+  // The case has an id in the read model (checked before), so a workflow Temporal cannot find has finished.
+  if (err instanceof WorkflowNotFoundError) return problem(409, `Case ${caseId} is closed for good: its workflow has completed`, { type: 'case-closed' });
+  if (err instanceof ServiceError || isGrpcServiceError(err)) return retryLater(`Temporal is unavailable: ${err.message}`, 'temporal-unavailable');
+  return undefined;
+}
+
+/** Runs an update of the case workflow on behalf of the principal and returns the case's new state. */
+export async function runCaseUpdate<T>(deps: AppDeps, u: CaseUpdate<T>): Promise<CaseState> {
+  const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
+  const handle = deps.client.workflow.getHandle(caseWorkflowId(u.caseId));
+  const args: [Command<T>] = [{ ...u.command, actor: { id: u.principal.id, role: u.principal.role } }];
+  const updateId = u.idempotencyKey ? idempotentUpdateId(u.principal, u.caseId, u.route, u.idempotencyKey) : undefined;
+  try {
+    return await deps.client.connection.withDeadline(Date.now() + timeoutMs, () => handle.executeUpdate(u.update, { args, updateId }));
+  } catch (err) {
+    const mapped = updateProblem(err, u.caseId, timeoutMs);
+    if (!mapped) throw err;
+    // The failure's type, never its message: a refusal may quote what the request said.
+    const reason = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : (err as Error).name;
+    deps.log.info({ caseId: u.caseId, update: u.update.name, status: mapped.status, reason }, 'case update not applied');
+    throw mapped;
+  }
+}
