@@ -210,6 +210,7 @@ export class CaseRun {
       this.resolutionClock('resolution', from),
     ]);
     this.clocks.push(...clocks);
+    this.clocksChanged();
     await this.record('commitments.set', system, {
       deadlineClass: this.state.deadlineClass,
       commitments: clocks.map((c) => ({ id: c.id, kind: c.kind, dueAt: c.dueAt, provisional: c.provisional })),
