@@ -5,6 +5,18 @@ function pointer(path: PropertyKey[]): string {
   return `#/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
 }
 
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), input);
+}
+
+/** What a missing field should have been: its type or its options. */
+function expectation(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return ` (${issue.expected})`;
+  if (issue.code === 'invalid_value') return ` (one of ${issue.values.map(String).join(', ')})`;
+  const options = (issue as { options?: unknown[] }).options;
+  return Array.isArray(options) ? ` (one of ${options.map(String).join(', ')})` : '';
+}
+
 /** Parses input with a zod schema at the edge; failure is a 400 problem listing every field error. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'Idempotency-Key header' = 'body'): z.infer<S> {
   const result = schema.safeParse(input);
@@ -16,8 +28,8 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where
         detail: `unknown field "${key}"`,
       }));
     }
-    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
-    return [{ pointer: pointer(issue.path), detail: missing ? `is required (${issue.expected})` : issue.message }];
+    const missing = issue.code !== 'custom' && valueAt(input, issue.path) === undefined;
+    return [{ pointer: pointer(issue.path), detail: missing ? `is required${expectation(issue)}` : issue.message }];
   });
   const summary = errors.map((e) => `${e.pointer.slice(2) || where}: ${e.detail}`).join('; ');
   throw problem(400, `Invalid request ${where}: ${summary}`, { type: 'validation-failed', errors });
