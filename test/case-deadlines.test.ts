@@ -14,6 +14,7 @@ import {
 } from '../workflows/case-messages';
 import { act, notificationsOf, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
+import { keepHistory } from './helpers/histories';
 import { eventually, type Stack, startStack } from './helpers/stack';
 
 const resolution = (clocks: Clock[] | undefined) => clocks!.find((c) => c.kind === 'resolution')!;
@@ -74,6 +75,7 @@ describe('deadline commitments on durable timers', () => {
       const [r] = await stack.database.db.select().from(cases).where(eq(cases.id, id));
       return r!.overdue === false && r!.nextDueAt?.toISOString() === newDueAt;
     }, 5000, 'the read model to follow the extension');
+    await keepHistory(stack, h, 'case-breach-extension');
   });
 
   it('pauses while the case waits on the resident and resumes with the remaining time', async () => {
@@ -100,6 +102,7 @@ describe('deadline commitments on durable timers', () => {
     // The deadline moved by exactly the time spent waiting on the resident.
     expect(Date.parse(resumed.dueAt) - Date.parse(before.dueAt)).toBe(pausedFor);
     expect(await refusal(act(h, resumeUpdate, {}))).toMatchObject({ type: rejections.conflict });
+    await keepHistory(stack, h, 'case-pause-resume');
   });
 
   it('pauses at acceptance while required documents are missing; resuming needs them', async () => {
@@ -161,5 +164,6 @@ describe('deadline commitments on durable timers', () => {
     // 14 h on the 31st, the 1st is a holiday, the 2nd and 3rd a weekend, 24 h on the 4th, 10 h on the 5th.
     expect(clock.dueAt).toBe('2027-01-05T02:00:00.000Z');
     await eventually(async () => (await timeline(stack, id)).some((e) => e.type === 'commitments.recomputed'), 5000, 'the recompute in the timeline');
+    await keepHistory(stack, h, 'case-calendar-recompute');
   });
 });

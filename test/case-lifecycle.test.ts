@@ -13,24 +13,12 @@ import {
   repeatDemandUpdate,
 } from '../workflows/case-messages';
 import { act, expectWholeTimeline, inMinutes, notificationsOf, openCase, refusal, staff, timeline } from './helpers/cases';
-import { generalRules } from './helpers/fixtures';
+import { generalRules, homeVisit, subsidyCase, subsidyDocuments } from './helpers/fixtures';
+import { keepHistory } from './helpers/histories';
 import { eventually, type Stack, startStack } from './helpers/stack';
 
-/** The elderly care subsidy: documents, a home visit, a plan with the station and a partner. */
-const subsidy = {
-  serviceCode: 'elderly-care-subsidy',
-  category: 'government',
-  deadlineClass: 'complex',
-  catalogue: {
-    name: 'Elderly care subsidy application',
-    handlingMode: 'needs-documents' as const,
-    requiredDocuments: ['ID card', 'household register', 'bank card'],
-    needsHomeVisit: true,
-    issuesCertificate: true,
-  },
-};
-const allDocuments = ['ID card', 'household register', 'bank card'];
-const homeVisit = { date: '2026-11-24', staff: ['wang', 'li'], notes: 'Lives alone on the 5th floor' };
+const subsidy = subsidyCase;
+const allDocuments = subsidyDocuments;
 
 describe('the six stages of a case on the Temporal dev server', () => {
   let stack: Stack;
@@ -105,6 +93,7 @@ describe('the six stages of a case on the Temporal dev server', () => {
     expect(row).toMatchObject({ stage: 'closed', resolution: 'resolved', overdue: false, nextDueAt: null });
     const described = await h.describe();
     expect(described.typedSearchAttributes.get(searchAttributes.stage)).toBe('closed');
+    await keepHistory(stack, h, 'case-full-path');
   });
 
   it('handles a ready-to-handle affair at once, still recording each stage it passes', async () => {
@@ -121,6 +110,7 @@ describe('the six stages of a case on the Temporal dev server', () => {
     const entered = events.filter((e) => e.type === 'stage.entered').map((e) => e.data as { stage: string; passed?: string });
     expect(entered.map((e) => e.stage)).toEqual(['diagnose', 'plan', 'execute', 'coordinate', 'close', 'closed']);
     expect(entered[0]!.passed).toBe('handled at once');
+    await keepHistory(stack, h, 'case-handle-now');
   });
 
   it('refuses to handle at once an affair that needs documents', async () => {
@@ -138,6 +128,7 @@ describe('the six stages of a case on the Temporal dev server', () => {
     const [row] = await stack.database.db.select().from(cases).where(eq(cases.id, id));
     expect(row).toMatchObject({ stage: 'closed', resolution: 'transferred' });
     expect((await notificationsOf(stack, id)).map((n) => [n.recipientKind, n.recipientId, n.kind])).toContainEqual(['department', 'housing', 'case.transferred']);
+    await keepHistory(stack, h, 'case-transfer');
   });
 
   it('refuses transitions that do not fit, and leaves the case unchanged', async () => {
@@ -209,6 +200,7 @@ describe('the six stages of a case on the Temporal dev server', () => {
     expectWholeTimeline(events);
     expect(events.filter((e) => e.type === 'case.closed')).toHaveLength(2);
     expect(events.map((e) => e.type)).toContain('case.reopened');
+    await keepHistory(stack, h, 'case-reopened');
   });
 
   it('records a due call-back when no evaluation comes in, and closes when the window ends', async () => {
@@ -227,6 +219,7 @@ describe('the six stages of a case on the Temporal dev server', () => {
     expect(result.stage).toBe('closed');
     expect(result.evaluation).toBeUndefined();
     expect((await timeline(stack, id)).map((e) => e.type).slice(-2)).toEqual(['callback.due', 'stage.entered']);
+    await keepHistory(stack, h, 'case-call-back');
   });
 
   it('closes early as unresolved, cancelling open tasks', async () => {
@@ -239,5 +232,6 @@ describe('the six stages of a case on the Temporal dev server', () => {
     expect(s.stage).toBe('close');
     expect(s.tasks![0]!.status).toBe('cancelled');
     expect(s.clocks!.filter((c) => c.status === 'running')).toEqual([]);
+    await keepHistory(stack, h, 'case-closed-early');
   });
 });

@@ -1,21 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { caseWorkflowId } from '../temporal/client';
-import { temporalExecutable } from '../temporal/dev-server';
 import { caseWorkflow } from '../workflows/case';
 import { caseStateQuery } from '../workflows/case-messages';
 import { caseInput } from './helpers/fixtures';
+import { historiesDir } from './helpers/histories';
 import { eventually, type Stack, startStack, workflowBundle } from './helpers/stack';
 
 /**
  * Replays recorded case histories against today's workflow code. A change that would break running
  * cases (non-determinism) fails here; such a change belongs behind `patched()`.
- * Record a new history with RECORD_HISTORIES=1 npm test -- test/replay.test.ts
+ * Record the histories anew with RECORD_HISTORIES=1 npm test (tests call keepHistory); never remove
+ * case-opened.json, the walking skeleton's history, which guards the six-stages patch.
  */
-const historiesDir = path.join(__dirname, 'histories');
 
 describe('replay of recorded case histories', () => {
   it('replays every committed history without non-determinism', async () => {
@@ -45,15 +43,6 @@ describe('replay of recorded case histories', () => {
       await eventually(async () => (await handle.query(caseStateQuery)).recorded, 20_000, 'the case to be recorded');
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
-      if (process.env.RECORD_HISTORIES === '1') {
-        // The CLI's JSON export is the standard history format that historyFromJSON reads.
-        const cli = temporalExecutable();
-        if (cli.type !== 'existing-path') throw new Error('recording histories needs the Temporal CLI in .tools/bin');
-        const { stdout } = await promisify(execFile)(cli.path, ['workflow', 'show', '--address', stack.env.address, '-w', handle.workflowId, '-o', 'json'], {
-          maxBuffer: 16 * 1024 * 1024,
-        });
-        fs.writeFileSync(path.join(historiesDir, 'case-opened.json'), stdout);
-      }
       // Sanity: a history whose first command differs must fail the replay (the check can fail).
       const tampered = structuredClone(history);
       const scheduled = tampered.events?.find((e) => e.activityTaskScheduledEventAttributes);

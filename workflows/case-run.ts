@@ -200,6 +200,7 @@ export class CaseRun {
     if (this.input.carried) return; // continued as new: everything is on record already
     await activities.recordCaseOpened(this.input);
     this.state.recorded = true;
+    upsertSearchAttributes([{ key: searchAttributes.lastProgressAt, value: new Date(this.input.openedAt) }]);
     const rules = this.input.rules;
     const from = this.input.openedAt;
     const owner = this.ownerAssignee();

@@ -36,3 +36,19 @@ export const caseInput = (caseId: string, overrides: Partial<OpenCaseInput> = {}
   rules: generalRules,
   ...overrides,
 });
+
+/** The elderly care subsidy: documents, a home visit and a certificate (demo catalogue, complex class). */
+export const subsidyCase: Partial<OpenCaseInput> = {
+  serviceCode: 'elderly-care-subsidy',
+  category: 'government',
+  deadlineClass: 'complex',
+  catalogue: {
+    name: 'Elderly care subsidy application',
+    handlingMode: 'needs-documents',
+    requiredDocuments: ['ID card', 'household register', 'bank card'],
+    needsHomeVisit: true,
+    issuesCertificate: true,
+  },
+};
+export const subsidyDocuments = ['ID card', 'household register', 'bank card'];
+export const homeVisit = { date: '2026-11-24', staff: ['wang', 'li'], notes: 'Lives alone on the 5th floor' };

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { temporalExecutable } from '../../temporal/dev-server';
+import { type Stack, workflowBundle } from './stack';
+
+export const historiesDir = path.join(__dirname, '..', 'histories');
+
+/**
+ * Replays a case's history against today's workflow code at once, and with RECORD_HISTORIES=1 stores
+ * it in test/histories (the CLI's JSON export), where CI replays it from then on.
+ */
+export async function keepHistory(stack: Stack, handle: WorkflowHandle, name: string): Promise<void> {
+  const history = await handle.fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const cli = temporalExecutable();
+  if (cli.type !== 'existing-path') throw new Error('recording histories needs the Temporal CLI in .tools/bin');
+  const { stdout } = await promisify(execFile)(cli.path, ['workflow', 'show', '--address', stack.env.address, '-w', handle.workflowId, '-o', 'json'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  fs.writeFileSync(path.join(historiesDir, `${name}.json`), stdout);
+}
