@@ -75,10 +75,11 @@ function updateProblem(err: unknown, caseId: string, timeoutMs: number) {
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     // The server keeps an update it has admitted and hands it to the next worker that polls, so a change
-    // that timed out here may still be applied later, whole (an update is applied atomically or not at all).
+    // that timed out here may still be applied later (on the dev server, one sent while no worker ran was
+    // applied when a worker started ~50 s later) — whole: nothing is half-applied.
     // A client retries with the same Idempotency-Key: the same update id, applied at most once.
     return retryLater(
-      `No worker applied the change to case ${caseId} within ${timeoutMs / 1000} s; it is not confirmed and may still be applied when a worker returns. Retry with the same Idempotency-Key so it applies once`,
+      `Case ${caseId} did not confirm the change within ${timeoutMs / 1000} s: no worker is answering, or it is still being applied. It may yet be applied when a worker returns; retry with the same Idempotency-Key so that it applies once`,
       'worker-unavailable',
     );
   }

@@ -344,7 +344,7 @@ describe('case transitions over HTTP', () => {
   });
 
   describe('when no worker answers', () => {
-    it('503 worker-unavailable within the deadline; a retry with the same key applies the change once', async () => {
+    it('503 worker-unavailable within the deadline; the change applies when a worker returns, and a retry with the same key applies it once', async () => {
       const id = await openCase();
       await stack.stopWorker();
       try {
@@ -359,7 +359,7 @@ describe('case transitions over HTTP', () => {
         const t0 = Date.now();
         const res = await post(id, 'pause', { reason: 'Resident in hospital' }, staff, headers);
         expect(Date.now() - t0).toBeLessThan(12_500);
-        expectProblem(res, 503, /No worker applied the change/);
+        expectProblem(res, 503, /did not confirm the change within 10 s: no worker is answering/);
         expect(res.body.type).toBe('/problems/worker-unavailable');
         expect(res.headers.get('retry-after')).toBe('5');
 
@@ -371,6 +371,9 @@ describe('case transitions over HTTP', () => {
         expect(notReady.headers.get('retry-after')).toBe('2');
 
         await stack.startWorker();
+        // The change that timed out was not dropped: the server hands it to the worker that returns…
+        await eventually(async () => (await timelineTypes(id)).includes('case.paused'), 20_000, 'the pending pause to be applied');
+        // …and the retry with the same key is that same change, answered without applying it again.
         const retried = await post(id, 'pause', { reason: 'Resident in hospital' }, staff, headers);
         expect(retried.status).toBe(200);
         expect(retried.body.pause).toMatchObject({ reason: 'Resident in hospital', by: 'wang' });
