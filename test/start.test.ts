@@ -134,10 +134,14 @@ describe('npm start: the whole service on embedded defaults', () => {
     leftovers.push(running);
     await waitReady(running);
     const { stdout } = await promisify(execFile)(tsx, ['scripts/token.ts', '--role', 'supervisor', '--subdistrict', 'xinjiekou'], { cwd: root, env });
-    const res = await api(stack(), 'GET', `/api/cases/${caseId}`, { token: stdout.trim() });
-    expect(res.status).toBe(200);
+    // The commitments may be written by the restarted worker: wait for them.
+    const res = await eventually(async () => {
+      const r = await api(stack(), 'GET', `/api/cases/${caseId}`, { token: stdout.trim() });
+      return r.status === 200 && r.body.timeline.length >= 2 && r;
+    }, 20_000, 'the case with its commitments');
     expect(res.body).toMatchObject({ id: caseId, live: true, stage: 'accept' });
-    expect(res.body.timeline).toHaveLength(1);
+    // Opened, and its commitments set; nothing lost or doubled by the restart.
+    expect(res.body.timeline.map((e: { type: string }) => e.type)).toEqual(['case.opened', 'commitments.set']);
     expect(await stopWithCtrlC(running)).toBe(0);
     await eventually(async () => !groupAlive(running.child.pid!), 10_000, 'every process of npm start to exit');
   });
