@@ -53,7 +53,11 @@ describe('deadline commitments on durable timers', () => {
     const [row] = await stack.database.db.select().from(cases).where(eq(cases.id, id));
     expect(row!.overdue).toBe(true);
     expect((await h.describe()).typedSearchAttributes.get(searchAttributes.overdue)).toBe(true);
-    const sent = (await notificationsOf(stack, id)).map((n) => `${n.recipientKind}:${n.kind}`);
+    // The escalation's notification follows its timeline event.
+    const sent = await eventually(async () => {
+      const kinds = (await notificationsOf(stack, id)).map((n) => `${n.recipientKind}:${n.kind}`);
+      return kinds.includes('supervisor:escalation.proposed') && kinds;
+    }, 5000, 'the escalation notification');
     expect(sent.filter((k) => k === 'staff:commitment.warning')).toHaveLength(2);
     expect(sent).toContain('supervisor:commitment.breached');
     expect(sent).toContain('supervisor:escalation.proposed');

@@ -214,7 +214,8 @@ describe('the six stages of a case on the Temporal dev server', () => {
       return q.callBack && q;
     }, 15_000, 'the call-back to be due');
     expect(Date.parse(s.callBack!.dueAt)).toBe(Date.parse(closed.closure!.at) + 2000);
-    expect((await notificationsOf(stack, id)).find((n) => n.kind === 'callback.due')).toMatchObject({ recipientKind: 'staff', recipientId: staff.id });
+    const callBack = await eventually(async () => (await notificationsOf(stack, id)).find((n) => n.kind === 'callback.due'), 5000, 'the call-back notification');
+    expect(callBack).toMatchObject({ recipientKind: 'staff', recipientId: staff.id });
     const result = await h.result();
     expect(result.stage).toBe('closed');
     expect(result.evaluation).toBeUndefined();
