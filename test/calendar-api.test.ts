@@ -1,7 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { calendarYears, cases } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
-import { api, type Stack, startStack } from './helpers/stack';
+import { caseStateQuery } from '../workflows/case-messages';
+import { openCase } from './helpers/cases';
+import { generalRules } from './helpers/fixtures';
+import { api, eventually, type Stack, startStack } from './helpers/stack';
 
 const expectProblem = (res: { status: number; headers: Headers; body: any }, status: number, detail: RegExp) => {
   expect(res.status).toBe(status);
@@ -137,6 +140,30 @@ describe('calendar API', () => {
     const again = await api(stack, 'PUT', '/api/calendar/2027', { token: admin, body: { source: 'corrected', days: [year2027.days[0]] } });
     expect(again.body).toMatchObject({ year: 2027, days: 1 });
     expect((await api(stack, 'GET', '/api/calendar/2027', { token: staff })).body).toMatchObject({ source: 'corrected', days: [year2027.days[0]] });
+  });
+
+  it('recomputes the provisional deadline of a running case when its year is imported', async () => {
+    const id = 'QG-20261123-9003';
+    // Friday 31 December 2027, 10:00 in Beijing, 2 working days. 2028 has no data: by the weekday rule,
+    // 14 h on the 31st and 24 h on Monday 3 January, 10 h on the 4th → 4 January 10:00, provisional.
+    const h = await openCase(stack, id, {
+      openedAt: '2027-12-31T02:00:00.000Z',
+      rules: { ...generalRules, responseGoal: null, responseUnit: null, resolutionGoal: 2, resolutionUnit: 'working-days' },
+    });
+    const before = (await h.query(caseStateQuery)).clocks!.find((c) => c.kind === 'resolution')!;
+    expect(before).toMatchObject({ dueAt: '2028-01-04T02:00:00.000Z', provisional: true });
+    await eventually(async () => (await stack.database.db.select().from(cases).where(eq(cases.id, id)))[0]?.provisional, 5000, 'the provisional flag');
+
+    // 2028 is published: Monday 3 January is a holiday.
+    const res = await api(stack, 'PUT', '/api/calendar/2028', { token: admin, body: { source: 'notice 2028 (test)', days: [{ date: '2028-01-03', kind: 'holiday', name: "New Year's Day" }] } });
+    expect(res.body).toMatchObject({ year: 2028, recomputedCases: 1 });
+    const after = await eventually(async () => {
+      const c = (await h.query(caseStateQuery)).clocks!.find((k) => k.kind === 'resolution')!;
+      return !c.provisional && c;
+    }, 10_000, 'the recomputed deadline');
+    // 14 h on the 31st, the 3rd a holiday, 24 h on the 4th, 10 h on the 5th.
+    expect(after.dueAt).toBe('2028-01-05T02:00:00.000Z');
+    await eventually(async () => (await stack.database.db.select().from(cases).where(eq(cases.id, id)))[0]?.provisional === false, 5000, 'the read model to follow');
   });
 
   it('documents both routes in the OpenAPI document', async () => {
