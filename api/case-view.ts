@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { caseChannels, caseEvents, cases, goalUnits, serviceCategories } from '../db/schema';
 import { caseWorkflowId, workflowUiUrl } from '../temporal/client';
+import { missingDocuments, nextDueAt } from '../workflows/case-facts';
 import { type CaseState, type Clock, type OpenCaseInput, resolutions, stages } from '../workflows/case-messages';
 import {
   AcceptanceBody,
@@ -203,12 +204,6 @@ export function listItem(deps: Pick<AppDeps, 'temporal'>, row: CaseRow): CaseLis
   };
 }
 
-/** The earliest deadline of a running clock, from the live state. */
-export function nextDueAt(clocks: Clock[] | undefined): string | null {
-  const due = (clocks ?? []).filter((c) => c.status === 'running').map((c) => c.dueAt);
-  return due.length ? due.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b)) : null;
-}
-
 function clockView(c: Clock, now: number): z.infer<typeof ClockView> {
   const remainingMs = c.status === 'running' ? Date.parse(c.dueAt) - now : c.status === 'paused' ? (c.remainingMs ?? null) : null;
   return {
@@ -236,7 +231,7 @@ function liveParts(state: CaseState, now: number) {
     plans: state.plans ?? [],
     tasks: state.tasks ?? [],
     documents: received,
-    missingDocuments: state.catalogue ? state.catalogue.requiredDocuments.filter((d) => !received.includes(d)) : undefined,
+    missingDocuments: state.catalogue ? missingDocuments(state) : undefined,
     pause: state.paused,
     clocks: (state.clocks ?? []).map((c) => clockView(c, now)),
     closure: state.closure,
@@ -272,7 +267,7 @@ export async function caseView(
   return {
     ...base,
     overdue: state.overdue ?? row?.overdue ?? false,
-    nextDueAt: state.clocks ? nextDueAt(state.clocks) : (row?.nextDueAt?.toISOString() ?? null),
+    nextDueAt: state.clocks ? (nextDueAt(state.clocks) ?? null) : (row?.nextDueAt?.toISOString() ?? null),
     paused: state.paused !== undefined,
     resolution: state.closure?.resolution ?? null,
     live: true,

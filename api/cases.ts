@@ -14,7 +14,8 @@ import { caseActionsRouter } from './case-actions';
 import { caseToRead } from './case-lookup';
 import { findOpenCase, recordRepeat } from './case-repeat';
 import { IdempotencyKey, idempotencyKeyOf } from './case-updates';
-import { CaseId, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, nextDueAt, Resident, rowSummary } from './case-view';
+import { CaseId, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
+import { nextDueAt } from '../workflows/case-facts';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
@@ -230,7 +231,7 @@ function repeatedDemand(deps: AppDeps, open: typeof cases.$inferSelect, state: C
     ...rowSummary(deps, open, state.stage),
     repeated: true,
     repeatOf: open.id,
-    progress: { stage: state.stage, nextDueAt: nextDueAt(state.clocks), overdue: state.overdue ?? false },
+    progress: { stage: state.stage, nextDueAt: nextDueAt(state.clocks) ?? null, overdue: state.overdue ?? false },
   };
 }
 

@@ -40,8 +40,8 @@ import {
   checkResume,
   checkTaskCompletion,
   currentClock,
-  missingDocuments,
 } from './case-rules';
+import { missingDocuments } from './case-facts';
 import type { CaseRun } from './case-run';
 import { extendClock, pauseClock, recomputeClock, resumeClock, startClock, stopClock } from './clocks';
 

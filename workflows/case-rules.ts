@@ -15,9 +15,9 @@ import {
   type Stage,
   rejections,
   stages,
-  type Task,
   type TaskCompletion,
 } from './case-messages';
+import { missingDocuments } from './case-facts';
 
 /**
  * The rules of the case: which change is allowed in which stage and state. Each function throws a
@@ -41,12 +41,6 @@ function requireStage(state: CaseState, allowed: Stage[], what: string): void {
 function requireOpen(state: CaseState, what: string): void {
   if (state.stage === 'closed') reject(rejections.conflict, `Cannot ${what}: the case is closed`);
 }
-
-export const missingDocuments = (state: CaseState): string[] =>
-  (state.catalogue?.requiredDocuments ?? []).filter((d) => !(state.documents ?? []).includes(d));
-
-export const openTasks = (state: CaseState, kind?: Task['assignee']['kind']): Task[] =>
-  (state.tasks ?? []).filter((t) => t.status === 'open' && (kind === undefined || t.assignee.kind === kind));
 
 export function checkAcceptance(state: CaseState, a: Command<Acceptance>): void {
   requireStage(state, ['accept'], 'record the acceptance decision');
@@ -114,8 +108,7 @@ export function checkPause(state: CaseState, _p: Command<Pause>): void {
 export function checkResume(state: CaseState, r: Command<Resume>): void {
   requireOpen(state, 'resume');
   if (!state.paused) reject(rejections.conflict, 'The case is not paused');
-  const documents = [...(state.documents ?? []), ...(r.documents ?? [])];
-  const missing = (state.catalogue?.requiredDocuments ?? []).filter((d) => !documents.includes(d));
+  const missing = missingDocuments(state, r.documents);
   if (missing.length > 0 && state.acceptance?.decision === 'accept') {
     reject(rejections.invalid, `Still missing required documents: ${missing.join(', ')}`, [{ pointer: '#/documents', detail: `missing ${missing.join(', ')}` }]);
   }

@@ -9,8 +9,9 @@ import type { CaseProjection, NotificationInput } from '../activities/cases';
 import { searchAttributes } from '../temporal/search-attribute-keys';
 import { activities } from './activities';
 import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, Stage } from './case-messages';
-import { openTasks, stageIndex } from './case-rules';
-import { dueMilestones, goalMs, isOverdue, isProvisional, nextDueAt, nextMilestoneAt, startClock } from './clocks';
+import { isOverdue, isProvisional, nextDueAt, openTasks } from './case-facts';
+import { stageIndex } from './case-rules';
+import { dueMilestones, goalMs, nextMilestoneAt, startClock } from './clocks';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
 const defaultHistoryLimit = 10_000;
@@ -219,7 +220,7 @@ export class CaseRun {
   }
 
   resolutionClock(id: string, from: string): Promise<Clock> {
-    const rules = this.input.carried?.rules ?? this.input.rules;
+    const rules = this.state.rules ?? this.input.rules;
     return startClock({
       id,
       kind: 'resolution',

@@ -123,8 +123,6 @@ export function stopClock(c: Clock, now: string, status: 'met' | 'cancelled'): v
   delete c.remainingMs;
 }
 
-const active = (c: Clock) => c.status === 'running' || c.status === 'paused';
-
 /** The earliest milestone still ahead on a running clock. */
 export function nextMilestoneAt(clocks: Clock[]): number | undefined {
   let next: number | undefined;
@@ -144,12 +142,3 @@ export function dueMilestones(clocks: Clock[], now: number): { clock: Clock; mil
     .flatMap((clock) => clock.milestones.filter((m) => !m.done && Date.parse(m.at) <= now).map((milestone) => ({ clock, milestone })))
     .sort((a, b) => Date.parse(a.milestone.at) - Date.parse(b.milestone.at));
 }
-
-export const nextDueAt = (clocks: Clock[]): string | undefined =>
-  clocks
-    .filter((c) => c.status === 'running')
-    .map((c) => c.dueAt)
-    .sort()[0];
-
-export const isOverdue = (clocks: Clock[]) => clocks.some((c) => active(c) && c.breachedAt !== undefined);
-export const isProvisional = (clocks: Clock[]) => clocks.some((c) => active(c) && c.provisional);
