@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
 import { calendarActivities } from './calendar';
 import { caseActivities } from './cases';
+import { whistleActivities } from './whistles';
 
 export interface ActivityDeps {
   db: Db;
@@ -11,5 +12,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...caseActivities(deps.db),
     ...calendarActivities(deps.db),
+    ...whistleActivities(deps.db),
   };
 }

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { caseChannels, caseEvents, cases, goalUnits, serviceCategories } from '../db/schema';
@@ -69,11 +69,12 @@ const TransferTargetRecord = z
   .meta({ id: 'TransferTargetRecord' });
 const ClosureRecord = ClosureBody.extend({ transferTo: TransferTargetRecord.optional(), ...by }).meta({ id: 'ClosureRecord' });
 const EvaluationRecord = EvaluationBody.extend(by).meta({ id: 'EvaluationRecord' });
-const ClockView = z
+export const ClockView = z
   .object({
-    id: z.string().meta({ description: 'response, resolution or task:<task id>' }),
-    kind: z.enum(['response', 'resolution', 'task']),
+    id: z.string().meta({ description: 'response, resolution, task:<task id>; on whistles check-in:<department> or report:<department>' }),
+    kind: z.enum(['response', 'resolution', 'task', 'check-in', 'report']),
     taskId: z.string().optional(),
+    departmentId: z.string().optional(),
     unit: z.enum(goalUnits),
     status: z.enum(['running', 'paused', 'met', 'cancelled']),
     startedAt: time,
@@ -108,9 +109,10 @@ const PlanRevision = z
   .object({ revision: z.number().int(), goals: z.array(z.string()), taskIds: z.array(z.string()), reason: z.string().optional(), ...by })
   .meta({ id: 'PlanRevision' });
 
-const TimelineEvent = z
+export const TimelineEvent = z
   .object({
-    seq: z.number().int(),
+    seq: z.number().int().meta({ description: "The event's number in its own sequence: the case's, or its whistle's" }),
+    whistleId: z.string().optional().meta({ description: 'Set on events of a whistle of the case' }),
     type: z.string(),
     actor: z.string(),
     actorRole: z.string(),
@@ -204,12 +206,13 @@ export function listItem(deps: Pick<AppDeps, 'temporal'>, row: CaseRow): CaseLis
   };
 }
 
-function clockView(c: Clock, now: number): z.infer<typeof ClockView> {
+export function clockView(c: Clock, now: number): z.infer<typeof ClockView> {
   const remainingMs = c.status === 'running' ? Date.parse(c.dueAt) - now : c.status === 'paused' ? (c.remainingMs ?? null) : null;
   return {
     id: c.id,
     kind: c.kind,
     taskId: c.taskId,
+    departmentId: c.departmentId,
     unit: c.unit,
     status: c.status,
     startedAt: c.startedAt,
@@ -244,9 +247,25 @@ function liveParts(state: CaseState, now: number) {
   };
 }
 
-export async function readTimeline(db: Db, caseId: string): Promise<CaseView['timeline']> {
-  const events = await db.select().from(caseEvents).where(eq(caseEvents.caseId, caseId)).orderBy(asc(caseEvents.seq), asc(caseEvents.id));
-  return events.map((e) => ({ seq: e.seq, type: e.type, actor: e.actor, actorRole: e.actorRole, at: e.at.toISOString(), data: e.data }));
+/**
+ * The case's timeline: its own events and its whistles' events, in time order (each sequence keeps its
+ * own order; `whistleId` tells a whistle's events apart). `whistleId` narrows it to one whistle.
+ */
+export async function readTimeline(db: Db, caseId: string, whistleId?: string): Promise<CaseView['timeline']> {
+  const events = await db
+    .select()
+    .from(caseEvents)
+    .where(whistleId ? and(eq(caseEvents.caseId, caseId), eq(caseEvents.whistleId, whistleId)) : eq(caseEvents.caseId, caseId))
+    .orderBy(asc(caseEvents.at), sql`${caseEvents.whistleId} nulls first`, asc(caseEvents.seq), asc(caseEvents.id));
+  return events.map((e) => ({
+    seq: e.seq,
+    ...(e.whistleId ? { whistleId: e.whistleId } : {}),
+    type: e.type,
+    actor: e.actor,
+    actorRole: e.actorRole,
+    at: e.at.toISOString(),
+    data: e.data,
+  }));
 }
 
 /**

@@ -201,8 +201,10 @@ export const caseEvents = pgTable(
     actorRole: text('actor_role').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull(),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    /** Set on events of a whistle (its own sequence, in `seq`); null on the case's own events. */
+    whistleId: text('whistle_id'),
   },
-  (t) => [uniqueIndex('case_events_case_key_idx').on(t.caseId, t.eventKey)],
+  (t) => [uniqueIndex('case_events_case_key_idx').on(t.caseId, t.eventKey), index('case_events_whistle_idx').on(t.whistleId)],
 );
 
 /**
@@ -228,6 +230,109 @@ export const notifications = pgTable(
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
   (t) => [index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt)],
+);
+
+/* ---------- whistles: escalation to departments (街乡吹哨、部门报到) ---------- */
+
+/**
+ * Deadlines of a whistle per urgency, configurable by admins (Pinggu's rule: check in within 30 minutes
+ * when urgent). A whistle keeps the rules it was blown with.
+ */
+export const whistleUrgencies = pgTable('whistle_urgencies', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  nameZh: text('name_zh').notNull(),
+  checkInGoal: doublePrecision('check_in_goal').notNull(),
+  checkInUnit: text('check_in_unit').$type<GoalUnit>().notNull(),
+  reportGoal: doublePrecision('report_goal').notNull(),
+  reportUnit: text('report_unit').$type<GoalUnit>().notNull(),
+  /** Hours after completion during which the station and the departments rate each other. */
+  ratingWindowHours: doublePrecision('rating_window_hours').notNull().default(360),
+});
+
+/** What a department's inbox (and a supervisor's list) groups whistles by. */
+export const whistleInboxStates = ['awaiting-check-in', 'in-progress', 'done'] as const;
+export type WhistleInboxState = (typeof whistleInboxStates)[number];
+
+/** The read model of whistles, written by the whistle workflow's activities. */
+export const whistles = pgTable(
+  'whistles',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull().unique(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    stationId: text('station_id')
+      .notNull()
+      .references(() => stations.id),
+    subdistrictId: text('subdistrict_id')
+      .notNull()
+      .references(() => subdistricts.id),
+    reason: text('reason').notNull(),
+    urgency: text('urgency').notNull(),
+    summary: text('summary').notNull(),
+    location: text('location'),
+    serviceCode: text('service_code').notNull(),
+    initiatedBy: text('initiated_by').notNull(),
+    initiatedAt: timestamp('initiated_at', { withTimezone: true }).notNull(),
+    /** open → completed (outcome known) → finished (rating window closed). */
+    status: text('status').notNull(),
+    /** awaiting-check-in while a department has not checked in, in-progress, done once completed. */
+    state: text('state').$type<WhistleInboxState>().notNull(),
+    leadDepartmentId: text('lead_department_id').notNull(),
+    awaitingDepartments: jsonb('awaiting_departments').$type<string[]>().notNull().default([]),
+    nextDueAt: timestamp('next_due_at', { withTimezone: true }),
+    overdue: boolean('overdue').notNull().default(false),
+    outcome: text('outcome'),
+    outcomeNote: text('outcome_note'),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    projectionSeq: integer('projection_seq').notNull().default(0),
+  },
+  (t) => [index('whistles_subdistrict_state_idx').on(t.subdistrictId, t.state, t.nextDueAt), index('whistles_case_idx').on(t.caseId)],
+);
+
+/**
+ * One department called by a whistle, with what the two-way assessment counts: check-in latency,
+ * missed check-ins, disputes, the report and whether it was on time, the ratings both ways.
+ */
+export const whistleCalls = pgTable(
+  'whistle_calls',
+  {
+    whistleId: text('whistle_id')
+      .notNull()
+      .references(() => whistles.id),
+    departmentId: text('department_id')
+      .notNull()
+      .references(() => departments.id),
+    role: text('role').$type<'lead' | 'co-handler'>().notNull(),
+    status: text('status').notNull(),
+    /** The department's own inbox state for this whistle. */
+    state: text('state').$type<WhistleInboxState>().notNull(),
+    /** The department's next deadline here (check-in, then report). */
+    dueAt: timestamp('due_at', { withTimezone: true }),
+    calledAt: timestamp('called_at', { withTimezone: true }).notNull(),
+    checkInDueAt: timestamp('check_in_due_at', { withTimezone: true }).notNull(),
+    reportDueAt: timestamp('report_due_at', { withTimezone: true }).notNull(),
+    checkedInAt: timestamp('checked_in_at', { withTimezone: true }),
+    /** Calendar seconds from the call to the check-in. */
+    checkInLatencySeconds: doublePrecision('check_in_latency_seconds'),
+    missedCheckIns: integer('missed_check_ins').notNull().default(0),
+    disputes: integer('disputes').notNull().default(0),
+    disputeDecision: text('dispute_decision'),
+    reportOutcome: text('report_outcome'),
+    reportedAt: timestamp('reported_at', { withTimezone: true }),
+    reportOnTime: boolean('report_on_time'),
+    rating: integer('rating'),
+    ratingComment: text('rating_comment'),
+    feedback: integer('feedback'),
+    feedbackComment: text('feedback_comment'),
+    releasedAt: timestamp('released_at', { withTimezone: true }),
+    replacedBy: text('replaced_by'),
+    replaces: text('replaces'),
+  },
+  (t) => [primaryKey({ columns: [t.whistleId, t.departmentId] }), index('whistle_calls_department_idx').on(t.departmentId, t.state, t.dueAt)],
 );
 
 /** Per station and day counter behind human-readable case ids. */

@@ -6,6 +6,7 @@ import {
   serviceItems,
   stations,
   subdistricts,
+  whistleUrgencies,
 } from './schema';
 
 /**
@@ -35,6 +36,11 @@ export const demo = {
     { code: 'general', name: 'General', nameZh: '一般', responseGoal: 24, responseUnit: 'hours' as const, resolutionGoal: 7, resolutionUnit: 'working-days' as const, escalateOnBreach: false },
     { code: 'complex', name: 'Complex', nameZh: '复杂', responseGoal: 24, responseUnit: 'hours' as const, resolutionGoal: 15, resolutionUnit: 'working-days' as const, escalateOnBreach: false },
   ],
+  /** Check-in and report deadlines of a whistle (Pinggu: check in within 30 minutes when urgent). */
+  whistleUrgencies: [
+    { code: 'urgent', name: 'Urgent', nameZh: '紧急', checkInGoal: 30, checkInUnit: 'minutes' as const, reportGoal: 24, reportUnit: 'hours' as const },
+    { code: 'normal', name: 'Normal', nameZh: '一般', checkInGoal: 1, checkInUnit: 'working-days' as const, reportGoal: 5, reportUnit: 'working-days' as const },
+  ],
   serviceItems: [
     { code: 'party-membership-transfer', category: 'party-masses' as const, name: 'Party membership transfer', nameZh: '党组织关系转接', handlingMode: 'needs-documents' as const, deadlineClass: 'general', requiredDocuments: ['introduction letter'], issuesCertificate: true },
     { code: 'residence-certificate', category: 'government' as const, name: 'Residence certificate', nameZh: '居住证明', handlingMode: 'handle-now' as const, deadlineClass: 'general', issuesCertificate: true },
@@ -56,5 +62,6 @@ export async function seedDemoData(db: Db): Promise<void> {
     await tx.insert(partners).values(demo.partners).onConflictDoNothing();
     await tx.insert(deadlineClasses).values(demo.deadlineClasses).onConflictDoNothing();
     await tx.insert(serviceItems).values(demo.serviceItems).onConflictDoNothing();
+    await tx.insert(whistleUrgencies).values(demo.whistleUrgencies).onConflictDoNothing();
   });
 }

@@ -9,8 +9,7 @@ export interface TemporalSettings {
   uiUrl?: string;
 }
 
-/** Workflow ids derive from case ids, so a case's workflow can always be found from its id. */
-export const caseWorkflowId = (caseId: string): string => `case-${caseId}`;
+export { caseWorkflowId, whistleWorkflowId } from './workflow-ids';
 
 export function workflowUiUrl(settings: TemporalSettings, workflowId: string): string | undefined {
   if (!settings.uiUrl) return undefined;

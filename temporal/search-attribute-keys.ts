@@ -13,6 +13,8 @@ export const searchAttributes = {
   nextDueAt: defineSearchAttributeKey('NextDueAt', SearchAttributeType.DATETIME),
   overdue: defineSearchAttributeKey('Overdue', SearchAttributeType.BOOL),
   lastProgressAt: defineSearchAttributeKey('LastProgressAt', SearchAttributeType.DATETIME),
+  /** On whistle workflows: the departments still awaited (to check in or report), by department id. */
+  awaitedDepartments: defineSearchAttributeKey('AwaitedDepartments', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 export const allSearchAttributeKeys = Object.values(searchAttributes);

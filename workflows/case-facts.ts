@@ -25,3 +25,6 @@ export const missingDocuments = (state: CaseState, extra: string[] = []): string
 
 export const openTasks = (state: CaseState, kind?: Task['assignee']['kind']): Task[] =>
   (state.tasks ?? []).filter((t) => t.status === 'open' && (kind === undefined || t.assignee.kind === kind));
+
+/** Whistles of the case still open: their departments are at work (closure waits for them). */
+export const openWhistles = (state: CaseState) => (state.escalations ?? []).filter((e) => e.status === 'open' && e.whistleId !== undefined);

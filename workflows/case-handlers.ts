@@ -43,6 +43,7 @@ import {
 } from './case-rules';
 import { missingDocuments } from './case-facts';
 import type { CaseRun } from './case-run';
+import { registerCaseWhistles } from './case-whistles';
 import { extendClock, pauseClock, recomputeClock, resumeClock, startClock, stopClock } from './clocks';
 
 /**
@@ -78,6 +79,7 @@ export function registerHandlers(c: CaseRun): void {
   register(repeatDemandUpdate, update(checkRepeat, repeat));
 
   setHandler(calendarChangedSignal, ({ years }) => c.exclusive(() => recompute(c, years)));
+  registerCaseWhistles(c);
 }
 
 /** The command without its actor: what the state keeps, stamped with who and when. */

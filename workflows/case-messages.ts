@@ -201,7 +201,8 @@ export interface RepeatDemand {
 
 /* ---------- commitments (clocks) ---------- */
 
-export type ClockKind = 'response' | 'resolution' | 'task';
+/** A case's clocks (response, resolution, task) and a whistle's, per department (check-in, report). */
+export type ClockKind = 'response' | 'resolution' | 'task' | 'check-in' | 'report';
 export type MilestoneKind = 'warning-50' | 'warning-75' | 'breach';
 
 /**
@@ -224,6 +225,8 @@ export interface Clock {
   provisional: boolean;
   status: 'running' | 'paused' | 'met' | 'cancelled';
   milestones: { kind: MilestoneKind; at: string; done: boolean }[];
+  /** A whistle's clocks: the department they run for. */
+  departmentId?: string;
   /** Who is warned: the case owner, or the task's assignee. */
   assignee: Assignee;
   breachedAt?: string;
@@ -233,12 +236,21 @@ export interface Clock {
   extensions: { from: string; to: string; reason: string; by: string; at: string }[];
 }
 
-/** Hook for the whistle (issue: escalation): coordinate waits until every escalation is settled. */
+/**
+ * An escalation of the case: proposed by a breached commitment (where the class says so), opened when a
+ * whistle is blown, settled when the whistle completes. Coordinate waits until no escalation is open.
+ */
 export interface Escalation {
   id: string;
   status: 'proposed' | 'open' | 'settled';
   reason: string;
   at: string;
+  /** The whistle blown for it (街乡吹哨). */
+  whistleId?: string;
+  departments?: string[];
+  lead?: string;
+  /** The whistle's outcome: the lead's report, or `closed` by the supervisor. */
+  outcome?: { outcome: string; note: string; at: string; by: string };
 }
 
 export interface CaseState {

@@ -17,7 +17,7 @@ import {
   stages,
   type TaskCompletion,
 } from './case-messages';
-import { missingDocuments } from './case-facts';
+import { missingDocuments, openWhistles } from './case-facts';
 
 /**
  * The rules of the case: which change is allowed in which stage and state. Each function throws a
@@ -117,6 +117,8 @@ export function checkResume(state: CaseState, r: Command<Resume>): void {
 export function checkClosure(state: CaseState, c: Command<Closure>): void {
   requireOpen(state, 'close the case');
   if (state.closure) reject(rejections.conflict, `The case is already closed as ${state.closure.resolution}; awaiting the evaluation`);
+  const whistles = openWhistles(state).map((e) => e.whistleId);
+  if (whistles.length) reject(rejections.conflict, `Whistle ${whistles.join(', ')} is still open: its departments report, or a supervisor closes it, first`);
   if (c.resolution === 'resolved') {
     requireStage(state, ['close'], 'close the case as resolved');
   } else {

@@ -1,1 +1,2 @@
 export { caseWorkflow } from './case';
+export { whistleWorkflow } from './whistle';

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { caseEvents, notifications } from '../../db/schema';
 import { caseWorkflowId } from '../../temporal/client';
 import { caseWorkflow } from '../../workflows/case';
@@ -41,8 +41,18 @@ export async function refusal(p: Promise<unknown>): Promise<{ type: string | nul
   throw new Error('the update was not refused');
 }
 
+/** The case's own events (without its whistles'), in sequence order. */
 export async function timeline(stack: Stack, caseId: string) {
-  return stack.database.db.select().from(caseEvents).where(eq(caseEvents.caseId, caseId)).orderBy(asc(caseEvents.seq));
+  return stack.database.db
+    .select()
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseId, caseId), isNull(caseEvents.whistleId)))
+    .orderBy(asc(caseEvents.seq));
+}
+
+/** One whistle's events, in its own sequence order. */
+export async function whistleTimeline(stack: Stack, whistleId: string) {
+  return stack.database.db.select().from(caseEvents).where(eq(caseEvents.whistleId, whistleId)).orderBy(asc(caseEvents.seq));
 }
 
 export async function notificationsOf(stack: Stack, caseId: string) {

@@ -1,0 +1,297 @@
+import { allHandlersFinished, condition, getExternalWorkflowHandle, upsertSearchAttributes } from '@temporalio/workflow';
+import type { CallProjection, WhistleProjection } from '../activities/whistles';
+import type { NotificationInput } from '../activities/cases';
+import { searchAttributes } from '../temporal/search-attribute-keys';
+import { caseWorkflowId } from '../temporal/workflow-ids';
+import { activities } from './activities';
+import type { Actor, Clock } from './case-messages';
+import { isOverdue } from './case-facts';
+import { dueMilestones, goalMs, nextMilestoneAt, startClock, stopClock } from './clocks';
+import {
+  type DepartmentCall,
+  whistleCompletedSignal,
+  type WhistleInput,
+  type WhistleOutcome,
+  type WhistleState,
+} from './whistle-messages';
+import { activeCalls, awaitedDepartments, callOf, rateable } from './whistle-rules';
+
+export const system: Actor = { id: 'stationflow', role: 'system' };
+
+/**
+ * One running whistle: its state, its timeline writes (into the case's timeline, as the whistle's own
+ * sequence), its notifications and its clocks. Handlers (whistle-handlers.ts) change the state; the
+ * steps in whistle.ts wait on it.
+ */
+export class WhistleRun {
+  readonly state: WhistleState;
+  private busy = false;
+  private clockVersion = 0;
+
+  constructor(private readonly input: WhistleInput) {
+    const { departments: _departments, ...rest } = input;
+    this.state = { ...rest, status: 'open', calls: [], clocks: [], seq: 0, recorded: false };
+  }
+
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  /** Runs one change at a time: handlers and the clock watcher never interleave their writes. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => !this.busy);
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  clocksChanged(): void {
+    this.clockVersion++;
+  }
+
+  clockOf(id: string): Clock | undefined {
+    return this.state.clocks.filter((c) => c.id === id).at(-1);
+  }
+
+  /* ---------- the read model ---------- */
+
+  private callProjection(c: DepartmentCall): CallProjection {
+    const open = this.state.status === 'open' && c.status !== 'released' && c.status !== 'reported';
+    const state = !open ? 'done' : c.checkedInAt && c.status !== 'disputed' ? 'in-progress' : 'awaiting-check-in';
+    const last = c.disputes.at(-1);
+    return {
+      departmentId: c.departmentId,
+      role: c.departmentId === this.state.lead ? 'lead' : 'co-handler',
+      status: c.status,
+      state,
+      dueAt: state === 'awaiting-check-in' ? c.checkInDueAt : state === 'in-progress' ? c.reportDueAt : null,
+      calledAt: c.calledAt,
+      checkInDueAt: c.checkInDueAt,
+      reportDueAt: c.reportDueAt,
+      checkedInAt: c.checkedInAt ?? null,
+      checkInLatencySeconds: c.checkedInAt ? (Date.parse(c.checkedInAt) - Date.parse(c.calledAt)) / 1000 : null,
+      missedCheckIns: c.missedCheckIns,
+      disputes: c.disputes.length,
+      disputeDecision: last ? (last.decision ?? 'pending') : null,
+      reportOutcome: c.report?.outcome ?? null,
+      reportedAt: c.report?.at ?? null,
+      reportOnTime: c.report ? c.report.onTime : null,
+      rating: c.rating?.score ?? null,
+      ratingComment: c.rating?.comment ?? null,
+      feedback: c.feedback?.score ?? null,
+      feedbackComment: c.feedback?.comment ?? null,
+      releasedAt: c.releasedAt ?? null,
+      replacedBy: c.replacedBy ?? null,
+      replaces: c.replaces ?? null,
+    };
+  }
+
+  projection(): WhistleProjection {
+    const s = this.state;
+    const calls = s.calls.map((c) => this.callProjection(c));
+    const open = calls.filter((c) => c.state !== 'done');
+    const due = open.map((c) => c.dueAt!).sort()[0] ?? null;
+    return {
+      status: s.status,
+      state: s.status !== 'open' ? 'done' : open.some((c) => c.state === 'awaiting-check-in') ? 'awaiting-check-in' : 'in-progress',
+      lead: s.lead,
+      awaitingDepartments: awaitedDepartments(s),
+      nextDueAt: due,
+      overdue: s.status === 'open' && isOverdue(s.clocks),
+      outcome: s.completion?.outcome ?? null,
+      outcomeNote: s.completion?.note ?? null,
+      completedAt: s.completion?.at ?? null,
+      calls,
+    };
+  }
+
+  /** Appends a whistle event to the case's timeline and projects the whistle; visibility names who is awaited. */
+  async record(type: string, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
+    const seq = ++this.state.seq;
+    const projection = this.projection();
+    upsertSearchAttributes([
+      { key: searchAttributes.awaitedDepartments, value: projection.awaitingDepartments },
+      { key: searchAttributes.nextDueAt, value: projection.nextDueAt ? new Date(projection.nextDueAt) : null },
+      { key: searchAttributes.overdue, value: projection.overdue },
+    ]);
+    await activities.recordWhistleEvent({
+      whistleId: this.state.whistleId,
+      caseId: this.state.caseId,
+      seq,
+      type,
+      actor,
+      at: this.now(),
+      data: { whistleId: this.state.whistleId, ...data },
+      projection,
+      ...(seq === 1 ? { whistle: this.input } : {}),
+    });
+    this.state.recorded = true;
+  }
+
+  async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
+    const s = this.state;
+    const key = `${s.whistleId}:${s.seq}:${kind}:${recipient.kind}:${recipient.id}`;
+    await activities.notify({ key, caseId: s.caseId, recipient, kind, at: this.now(), data: { caseId: s.caseId, whistleId: s.whistleId, ...data } });
+  }
+
+  /** The subdistrict's supervisors: they settle disputes and hear of missed check-ins. */
+  supervisors(): NotificationInput['recipient'] {
+    return { kind: 'supervisor', id: this.state.subdistrictId };
+  }
+
+  /* ---------- calling departments ---------- */
+
+  /** Calls every department of the whistle. */
+  async open(): Promise<void> {
+    for (const departmentId of this.input.departments) await this.call(departmentId, {});
+  }
+
+  /**
+   * Calls one department: its check-in and report deadlines start now, and it is told what the matter is
+   * (the initiator's summary and location: no resident's name, phone or ID number).
+   */
+  async call(departmentId: string, extra: { replaces?: string }, actor: Actor = this.input.initiatedBy): Promise<DepartmentCall> {
+    const s = this.state;
+    const rules = s.rules;
+    const now = this.now();
+    const assignee = { kind: 'department' as const, id: departmentId };
+    const [checkIn, report] = await Promise.all([
+      startClock({ id: `check-in:${departmentId}`, kind: 'check-in', unit: rules.checkInUnit, budgetMs: goalMs(rules.checkInGoal, rules.checkInUnit), from: now, assignee, paused: false }),
+      startClock({ id: `report:${departmentId}`, kind: 'report', unit: rules.reportUnit, budgetMs: goalMs(rules.reportGoal, rules.reportUnit), from: now, assignee, paused: false }),
+    ]);
+    s.clocks.push({ ...checkIn, departmentId }, { ...report, departmentId });
+    const call: DepartmentCall = {
+      departmentId,
+      role: departmentId === s.lead ? 'lead' : 'co-handler',
+      status: 'awaiting-check-in',
+      calledAt: now,
+      checkInDueAt: checkIn.dueAt,
+      reportDueAt: report.dueAt,
+      missedCheckIns: 0,
+      disputes: [],
+      ...extra,
+    };
+    s.calls.push(call);
+    const duty = { departmentId, role: call.role, lead: s.lead, checkInDueAt: call.checkInDueAt, reportDueAt: call.reportDueAt };
+    await this.record('whistle.notified', actor, { ...duty, urgency: rules.urgency, ...(extra.replaces ? { replaces: extra.replaces } : {}) });
+    await this.notify(assignee, 'whistle.called', {
+      ...duty,
+      reason: s.reason,
+      urgency: rules.urgency,
+      summary: s.summary,
+      ...(s.location ? { location: s.location } : {}),
+      serviceCode: s.serviceCode,
+      category: s.category,
+      stationId: s.stationId,
+    });
+    this.clocksChanged();
+    return call;
+  }
+
+  /** Stops a call's clocks (released, replaced, or the whistle completed). */
+  stopClocks(departmentId: string | undefined, status: 'met' | 'cancelled', kinds: Clock['kind'][] = ['check-in', 'report']): void {
+    for (const c of this.state.clocks) {
+      if ((departmentId === undefined || c.departmentId === departmentId) && kinds.includes(c.kind)) stopClock(c, this.now(), status);
+    }
+    this.clocksChanged();
+  }
+
+  /* ---------- completion ---------- */
+
+  /** Completes the whistle once every department still called has reported (the lead last). */
+  async completeIfAllReported(actor: Actor): Promise<void> {
+    const s = this.state;
+    const calls = activeCalls(s);
+    if (s.status !== 'open' || calls.length === 0 || calls.some((c) => c.status !== 'reported')) return;
+    const lead = callOf(s, s.lead)!;
+    await this.complete({ outcome: lead.report!.outcome, note: lead.report!.note, at: this.now(), by: actor.id }, actor);
+  }
+
+  async complete(outcome: WhistleOutcome, actor: Actor): Promise<void> {
+    const s = this.state;
+    s.status = 'completed';
+    s.completion = outcome;
+    this.stopClocks(undefined, 'cancelled');
+    await this.record('whistle.completed', actor, { outcome: outcome.outcome, note: outcome.note });
+    for (const c of s.calls.filter((x) => x.status !== 'released')) {
+      await this.notify({ kind: 'department', id: c.departmentId }, 'whistle.completed', { outcome: outcome.outcome });
+    }
+  }
+
+  /** Tells the case (by workflow id, so a case that continued as new still hears it) how the whistle ended. */
+  async tellCase(): Promise<void> {
+    const s = this.state;
+    try {
+      await getExternalWorkflowHandle(caseWorkflowId(s.caseId)).signal(whistleCompletedSignal, { whistleId: s.whistleId, ...s.completion! });
+    } catch {
+      // The case has ended (terminated by an operator): the whistle's outcome stays on record regardless.
+      await this.exclusive(() => this.record('whistle.case-unreachable', system, {}));
+    }
+  }
+
+  allRated(): boolean {
+    return rateable(this.state).every((c) => c.rating && c.feedback);
+  }
+
+  async finish(): Promise<WhistleState> {
+    await this.exclusive(async () => {
+      const s = this.state;
+      s.status = 'finished';
+      const unrated = rateable(s).filter((c) => !c.rating).map((c) => c.departmentId);
+      const noFeedback = rateable(s).filter((c) => !c.feedback).map((c) => c.departmentId);
+      await this.record('whistle.rating-closed', system, { unrated, noFeedback });
+    });
+    this.clocksChanged();
+    await condition(allHandlersFinished);
+    return this.state;
+  }
+
+  /* ---------- the clock watcher: reminders, missed check-ins, overdue reports ---------- */
+
+  /** Runs while the whistle is open: one durable timer for the next milestone of any department's clock. */
+  async watchClocks(): Promise<void> {
+    while (this.state.status === 'open') {
+      const version = this.clockVersion;
+      const next = nextMilestoneAt(this.state.clocks);
+      const changed = () => this.clockVersion !== version || this.state.status !== 'open';
+      if (next === undefined) await condition(changed);
+      else if (next > Date.now()) await condition(changed, next - Date.now());
+      if (this.state.status !== 'open') return;
+      await this.exclusive(() => this.fireDueMilestones());
+    }
+  }
+
+  private async fireDueMilestones(): Promise<void> {
+    for (const { clock, milestone } of dueMilestones(this.state.clocks, Date.now())) {
+      milestone.done = true;
+      const departmentId = clock.departmentId!;
+      const department = { kind: 'department' as const, id: departmentId };
+      const duty = clock.kind === 'check-in' ? 'check-in' : 'report';
+      const data = { departmentId, duty, dueAt: clock.dueAt };
+      if (milestone.kind !== 'breach') {
+        const percent = milestone.kind === 'warning-50' ? 50 : 75;
+        await this.record('whistle.reminded', system, { ...data, percent });
+        await this.notify(department, 'whistle.reminder', { ...data, percent });
+        continue;
+      }
+      clock.breachedAt = this.now();
+      if (duty === 'check-in') {
+        // Recorded against the department for its assessment; it stays expected until it checks in,
+        // or the supervisor releases or replaces it.
+        const call = callOf(this.state, departmentId)!;
+        call.missedCheckIns++;
+        await this.record('whistle.check-in-missed', system, { ...data, missedCheckIns: call.missedCheckIns });
+        await this.notify(this.supervisors(), 'whistle.check-in-missed', data);
+        await this.notify(department, 'whistle.check-in-missed', data);
+      } else {
+        await this.record('whistle.report-overdue', system, data);
+        await this.notify(this.supervisors(), 'whistle.report-overdue', data);
+        await this.notify(department, 'whistle.report-overdue', data);
+      }
+    }
+    this.clocksChanged();
+  }
+}
