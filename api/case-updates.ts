@@ -11,6 +11,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { caseWorkflowId } from '../temporal/client';
 import { type CaseState, type Command, rejections } from '../workflows/case-messages';
+import { whistleRejections } from '../workflows/whistle-messages';
 import type { Principal } from './auth';
 import type { AppDeps } from './deps';
 import { problem } from './problems';
@@ -36,10 +37,12 @@ export function idempotentUpdateId(p: Principal, caseId: string, route: string, 
   return `api-${digest}`;
 }
 
-export interface CaseUpdate<T> {
+export interface CaseUpdate<T, R = CaseState> {
   caseId: string;
-  update: UpdateDefinition<CaseState, [Command<T>]>;
+  update: UpdateDefinition<R, [Command<T>]>;
   command: T;
+  /** Another workflow than the case's (a whistle of the case): its id, how messages name it, what its end means. */
+  target?: { workflowId: string; subject: string; gone: { detail: string; type: string } };
   principal: Principal;
   /** Names the action for the idempotent update id, e.g. "pause" or "tasks/3/completion". */
   route: string;
@@ -59,19 +62,27 @@ const refusals: Record<string, { status: number; type: string }> = {
   [rejections.conflict]: { status: 409, type: 'case-conflict' },
   [rejections.invalid]: { status: 422, type: 'case-invalid' },
   [rejections.unknownTask]: { status: 404, type: 'task-not-found' },
+  [whistleRejections.conflict]: { status: 409, type: 'whistle-conflict' },
+  [whistleRejections.invalid]: { status: 422, type: 'whistle-invalid' },
+  [whistleRejections.notCalled]: { status: 403, type: 'department-not-called' },
 };
 
 const retryLater = (detail: string, type: string) => problem(503, detail, { type, headers: { 'Retry-After': '5' } });
 
 /** What a failed update means to the client: a problem with a 4xx for refusals, 503 when Temporal or a worker is away. */
-function updateProblem(err: unknown, caseId: string, timeoutMs: number) {
+function updateProblem(
+  err: unknown,
+  subject: string,
+  timeoutMs: number,
+  gone = { detail: `${subject} is closed for good: its workflow has completed`, type: 'case-closed' },
+) {
   if (err instanceof WorkflowUpdateFailedError) {
     const failure = err.cause;
     if (failure instanceof ApplicationFailure) {
       const refusal = refusals[failure.type ?? ''] ?? { status: 409, type: 'case-update-refused' };
-      return problem(refusal.status, failure.message || `Case ${caseId} refused the change`, { type: refusal.type, errors: fieldErrors(failure) });
+      return problem(refusal.status, failure.message || `${subject} refused the change`, { type: refusal.type, errors: fieldErrors(failure) });
     }
-    return problem(409, `Case ${caseId} refused the change: ${failure?.message ?? err.message}`, { type: 'case-update-refused' });
+    return problem(409, `${subject} refused the change: ${failure?.message ?? err.message}`, { type: 'case-update-refused' });
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     // The server keeps an update it has admitted and hands it to the next worker that polls, so a change
@@ -79,26 +90,29 @@ function updateProblem(err: unknown, caseId: string, timeoutMs: number) {
     // applied when a worker started ~50 s later) — whole: nothing is half-applied.
     // A client retries with the same Idempotency-Key: the same update id, applied at most once.
     return retryLater(
-      `Case ${caseId} did not confirm the change within ${timeoutMs / 1000} s: no worker is answering, or it is still being applied. It may yet be applied when a worker returns; retry with the same Idempotency-Key so that it applies once`,
+      `${subject} did not confirm the change within ${timeoutMs / 1000} s: no worker is answering, or it is still being applied. It may yet be applied when a worker returns; retry with the same Idempotency-Key so that it applies once`,
       'worker-unavailable',
     );
   }
   // The case has an id in the read model (checked before), so a workflow Temporal cannot find has finished.
-  if (err instanceof WorkflowNotFoundError) return problem(409, `Case ${caseId} is closed for good: its workflow has completed`, { type: 'case-closed' });
+  if (err instanceof WorkflowNotFoundError) return problem(409, gone.detail, { type: gone.type });
   if (err instanceof ServiceError || isGrpcServiceError(err)) return retryLater(`Temporal is unavailable: ${err.message}`, 'temporal-unavailable');
   return undefined;
 }
 
-/** Runs an update of the case workflow on behalf of the principal and returns the case's new state. */
-export async function runCaseUpdate<T>(deps: AppDeps, u: CaseUpdate<T>): Promise<CaseState> {
+/**
+ * Runs an update of the case workflow (or of one of its whistles) on behalf of the principal and returns
+ * what the update answered: the case's (or whistle's) new state.
+ */
+export async function runCaseUpdate<T, R = CaseState>(deps: AppDeps, u: CaseUpdate<T, R>): Promise<R> {
   const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
-  const handle = deps.client.workflow.getHandle(caseWorkflowId(u.caseId));
+  const handle = deps.client.workflow.getHandle(u.target?.workflowId ?? caseWorkflowId(u.caseId));
   const args: [Command<T>] = [{ ...u.command, actor: { id: u.principal.id, role: u.principal.role } }];
   const updateId = u.idempotencyKey ? idempotentUpdateId(u.principal, u.caseId, u.route, u.idempotencyKey) : undefined;
   try {
     return await deps.client.connection.withDeadline(Date.now() + timeoutMs, () => handle.executeUpdate(u.update, { args, updateId }));
   } catch (err) {
-    const mapped = updateProblem(err, u.caseId, timeoutMs);
+    const mapped = updateProblem(err, u.target?.subject ?? `Case ${u.caseId}`, timeoutMs, u.target?.gone);
     if (!mapped) throw err;
     // The failure's type, never its message: a refusal may quote what the request said.
     const reason = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : (err as Error).name;
