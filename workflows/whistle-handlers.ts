@@ -34,7 +34,7 @@ export function registerWhistleHandlers(w: WhistleRun): void {
     setHandler(
       def,
       async (a: A) => {
-        await w.exclusive(async () => {
+        await w.change(async () => {
           check(w.state, a);
           await apply(w, a);
         });

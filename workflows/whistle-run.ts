@@ -26,11 +26,15 @@ export const system: Actor = { id: 'stationflow', role: 'system' };
 export class WhistleRun {
   readonly state: WhistleState;
   private busy = false;
+  private opened = false;
   private clockVersion = 0;
 
   constructor(private readonly input: WhistleInput) {
-    const { departments: _departments, ...rest } = input;
-    this.state = { ...rest, status: 'open', calls: [], clocks: [], seq: 0, recorded: false };
+    const { departments, ...rest } = input;
+    // Every department is on the whistle from the first moment (a check-in may come before its notice is
+    // written); `open()` sets each one's deadlines and notifies it.
+    const calls = departments.map((departmentId) => this.newCall(departmentId, input.lead, input.initiatedAt));
+    this.state = { ...rest, status: 'open', calls, clocks: [], seq: 0, recorded: false };
   }
 
   now(): string {
@@ -91,7 +95,8 @@ export class WhistleRun {
 
   projection(): WhistleProjection {
     const s = this.state;
-    const calls = s.calls.map((c) => this.callProjection(c));
+    // Calls not notified yet (no deadlines) join the read model with their notice.
+    const calls = s.calls.filter((c) => c.checkInDueAt !== '').map((c) => this.callProjection(c));
     const open = calls.filter((c) => c.state !== 'done');
     const due = open.map((c) => c.dueAt!).sort()[0] ?? null;
     return {
@@ -144,9 +149,31 @@ export class WhistleRun {
 
   /* ---------- calling departments ---------- */
 
-  /** Calls every department of the whistle. */
+  private newCall(departmentId: string, lead: string, at: string): DepartmentCall {
+    return {
+      departmentId,
+      role: departmentId === lead ? 'lead' : 'co-handler',
+      status: 'awaiting-check-in',
+      calledAt: at,
+      checkInDueAt: '',
+      reportDueAt: '',
+      missedCheckIns: 0,
+      disputes: [],
+    };
+  }
+
+  /** Calls every department of the whistle; changes wait until all are called. */
   async open(): Promise<void> {
-    for (const departmentId of this.input.departments) await this.call(departmentId, {});
+    await this.exclusive(async () => {
+      for (const c of [...this.state.calls]) await this.call(c.departmentId, {});
+      this.opened = true;
+    });
+  }
+
+  /** Runs a change once the whistle is open, one at a time. */
+  async change<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => this.opened);
+    return this.exclusive(fn);
   }
 
   /**
@@ -163,19 +190,10 @@ export class WhistleRun {
       startClock({ id: `report:${departmentId}`, kind: 'report', unit: rules.reportUnit, budgetMs: goalMs(rules.reportGoal, rules.reportUnit), from: now, assignee, paused: false }),
     ]);
     s.clocks.push({ ...checkIn, departmentId }, { ...report, departmentId });
-    const call: DepartmentCall = {
-      departmentId,
-      role: departmentId === s.lead ? 'lead' : 'co-handler',
-      status: 'awaiting-check-in',
-      calledAt: now,
-      checkInDueAt: checkIn.dueAt,
-      reportDueAt: report.dueAt,
-      missedCheckIns: 0,
-      disputes: [],
-      ...extra,
-    };
-    s.calls.push(call);
-    const duty = { departmentId, role: call.role, lead: s.lead, checkInDueAt: call.checkInDueAt, reportDueAt: call.reportDueAt };
+    let call = callOf(s, departmentId);
+    if (!call) s.calls.push((call = this.newCall(departmentId, s.lead, now)));
+    Object.assign(call, { calledAt: now, checkInDueAt: checkIn.dueAt, reportDueAt: report.dueAt, ...extra });
+    const duty = { departmentId, role: call.role, lead: s.lead, calledAt: now, checkInDueAt: call.checkInDueAt, reportDueAt: call.reportDueAt };
     await this.record('whistle.notified', actor, { ...duty, urgency: rules.urgency, ...(extra.replaces ? { replaces: extra.replaces } : {}) });
     await this.notify(assignee, 'whistle.called', {
       ...duty,

@@ -13,7 +13,7 @@ export async function whistleWorkflow(input: WhistleInput): Promise<WhistleState
   registerWhistleHandlers(w);
 
   // 1. Blow the whistle: every department is notified, its check-in and report deadlines start.
-  await w.exclusive(() => w.open());
+  await w.open();
   // 2. Reminders before each deadline; a missed check-in goes to the supervisor and the assessment.
   void w.watchClocks();
   // 3. Check in, dispute, report (handlers) until all have reported or the supervisor closes it.
