@@ -148,8 +148,20 @@ export const CaseView = CaseListItem.extend({
     .optional()
     .meta({ description: 'The same demand again while the case was open (a progress reply, not a new case)' }),
   escalations: z
-    .array(z.object({ id: z.string(), status: z.enum(['proposed', 'open', 'settled']), reason: z.string(), at: time }))
-    .optional(),
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.enum(['proposed', 'open', 'settled']),
+        reason: z.string(),
+        at: time,
+        whistleId: z.string().optional().meta({ description: 'The whistle blown for it: GET /api/whistles/{whistleId}' }),
+        departments: z.array(z.string()).optional(),
+        lead: z.string().optional(),
+        outcome: z.object({ outcome: z.string(), note: z.string(), at: time, by: z.string() }).optional(),
+      }),
+    )
+    .optional()
+    .meta({ description: 'Proposed by a breached commitment, open while a whistle is out, settled with its outcome' }),
   timeline: z.array(TimelineEvent),
 }).meta({ id: 'CaseView' });
 export type CaseView = z.infer<typeof CaseView>;

@@ -6,7 +6,7 @@ import { problem } from './problems';
 
 /**
  * Who may act on a station's cases: its own staff, supervisors of its subdistrict, admins.
- * Departments see escalations addressed to them, never cases directly.
+ * Departments see the whistles that call them (api/whistles), never cases directly.
  */
 export async function assertStationAccess(db: Db, p: Principal, stationId: string): Promise<void> {
   if (p.role === 'admin') return;
