@@ -23,6 +23,7 @@ import {
   whistleStateQuery,
 } from '../workflows/whistle-messages';
 import { act, inMinutes, notificationsOf, openCase, refusal, timeline, whistleTimeline } from './helpers/cases';
+import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
 import { eventually, type Stack, startStack } from './helpers/stack';
 import { asDepartment, asSupervisor, blow, callOf, drillRules, whistleRequest, type WhistleHandle } from './helpers/whistles';
@@ -262,6 +263,27 @@ describe('whistles (街乡吹哨、部门报到) on the Temporal dev server', ()
       'civil-affairs': ['reported', 1, 'insist', 'co-handler'],
     });
     await keepHistory(stack, w, 'whistle-disputes');
+  });
+
+  it('answers an escalation proposed by a breached commitment', async () => {
+    const id = 'QG-20261123-0607';
+    // Resolution in 3 s, escalating on breach (as the emergency and utilities classes do).
+    const h = await caseInDiagnose(stack, id, {
+      rules: { ...generalRules, responseGoal: null, responseUnit: null, resolutionGoal: 3 / 60, resolutionUnit: 'minutes', escalateOnBreach: true },
+    });
+    await eventually(async () => (await h.query(caseStateQuery)).escalations?.[0]?.status === 'proposed', 15_000, 'the proposed escalation');
+    const { blown, w } = await blow(stack, h, whistleRequest(['water'], 'water', undefined, { escalationId: 'E1', reason: 'emergency' }));
+    expect(blown.escalationId).toBe('E1');
+    let s = await h.query(caseStateQuery);
+    expect(s.escalations).toEqual([expect.objectContaining({ id: 'E1', status: 'open', whistleId: blown.whistleId, lead: 'water' })]);
+    // The same proposal cannot be answered twice.
+    expect((await refusal(blow(stack, h, whistleRequest(['housing'], 'housing', undefined, { escalationId: 'E1' })))).type).toBe(rejections.conflict);
+    await asSupervisor(w, closeWhistleUpdate, { reason: 'Water company on site' });
+    s = await eventually(async () => {
+      const q = await h.query(caseStateQuery);
+      return q.escalations?.[0]?.status === 'settled' && q;
+    }, 10_000, 'the escalation to settle');
+    expect(s.escalations![0]!.outcome).toMatchObject({ outcome: 'closed', by: 'chen' });
   });
 
   it('refuses what the rules forbid: not called, report before check-in, blowing before acceptance, a lead not called', async () => {
