@@ -1,5 +1,6 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
+import { assessmentRouter } from './assessment';
 import { authenticate } from './auth';
 import { calendarRouter } from './calendar';
 import { casesRouter } from './cases';
@@ -7,6 +8,9 @@ import type { AppDeps } from './deps';
 import { healthRouter } from './health';
 import { openApiDocument, registry } from './openapi';
 import { notFound, problemHandler, requireJsonBody } from './problems';
+import { blowWhistleRouter } from './whistle-blow';
+import { whistleUrgenciesRouter } from './whistle-urgencies';
+import { whistlesRouter } from './whistles';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -37,6 +41,10 @@ export function createApp(deps: AppDeps): express.Express {
     express.json({ limit: deps.config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   app.use('/api/cases', casesRouter(deps));
+  app.use('/api/cases', blowWhistleRouter(deps));
+  app.use('/api/whistles', whistlesRouter(deps));
+  app.use('/api/whistle-urgencies', whistleUrgenciesRouter(deps));
+  app.use('/api', assessmentRouter(deps));
   app.use('/api/calendar', calendarRouter(deps));
 
   app.use(notFound);

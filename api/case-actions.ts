@@ -28,11 +28,10 @@ import {
   TaskCompletionBody,
 } from './case-commands';
 import { caseToActOn } from './case-lookup';
-import { IdempotencyKey, idempotencyKeyOf, runCaseUpdate } from './case-updates';
+import { idempotencyKeyOf, registerUpdatePath, routeOf, runCaseUpdate } from './case-updates';
 import { CaseId, CaseView, caseView } from './case-view';
 import type { AppDeps } from './deps';
 import { assertAssigneesExist, resolveTransferTarget } from './master-data';
-import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { parseOr400 } from './validation';
 
@@ -142,25 +141,15 @@ function taskIdOf(req: Request): string {
   return taskId;
 }
 
-const openApiPath = (path: string) => `/api/cases/{id}/${path.replace(/:(\w+)/g, '{$1}')}`;
-
 for (const a of actions) {
-  registry.registerPath({
-    method: 'post',
-    path: openApiPath(a.path),
+  registerUpdatePath({
+    path: `/api/cases/:id/${a.path}`,
     summary: a.summary,
     description: `Roles: ${a.roles.join(', ')} (staff at their own station, supervisors in their subdistrict). Answers the case view with the new state.`,
-    request: {
-      params: a.path.includes(':taskId') ? z.object({ id: CaseId, taskId: z.string().regex(idPattern) }) : z.object({ id: CaseId }),
-      headers: z.object({
-        'Idempotency-Key': IdempotencyKey.optional().meta({ description: 'A retry with the same key (same caller, case and route) applies the change once' }),
-      }),
-      body: { content: { 'application/json': { schema: a.body } } },
-    },
-    responses: {
-      200: { description: 'The change is applied: the case view with its new state', content: { 'application/json': { schema: CaseView } } },
-      ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 503),
-    },
+    id: CaseId,
+    body: a.body,
+    view: CaseView,
+    subject: 'case',
   });
 }
 
@@ -175,8 +164,7 @@ export function caseActionsRouter(deps: AppDeps): Router {
       const row = await caseToActOn(deps, p, id);
       const command = await a.command(body, { deps, req });
       // The action with its path parameters names the change for an idempotent update id.
-      const route = a.path.replace(/:(\w+)/g, (_m, name: string) => String(req.params[name]));
-      const state = await runCaseUpdate(deps, { caseId: id, update: a.update, command, principal: p, route, idempotencyKey: key });
+      const state = await runCaseUpdate(deps, { caseId: id, update: a.update, command, principal: p, route: routeOf(a.path, req), idempotencyKey: key });
       deps.log.info({ caseId: id, action: a.update.name, stage: state.stage }, 'case changed');
       res.json(await caseView(deps, row, state));
     });

@@ -14,13 +14,13 @@ import {
  * where the catalogue needs one, …) are the workflow's to enforce (409/422).
  */
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+export const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO date-time with a time zone, e.g. 2026-11-23T10:00:00+08:00' });
 const documents = z.array(text(200)).max(50).meta({ description: 'Names of documents, e.g. "ID card"' });
 const idChars = '[A-Za-z0-9][A-Za-z0-9._:-]{0,99}';
 /** Ids of tasks, partners, departments and staff: also what a task id in a path must look like. */
 export const idPattern = new RegExp(`^${idChars}$`);
-const id = z.string().trim().regex(idPattern, 'must be an id of letters, digits, ".", "_", ":" or "-"');
+export const id = z.string().trim().regex(idPattern, 'must be an id of letters, digits, ".", "_", ":" or "-"');
 
 export const TransferTarget = z
   .discriminatedUnion('kind', [

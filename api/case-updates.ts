@@ -13,7 +13,9 @@ import { caseWorkflowId } from '../temporal/client';
 import { type CaseState, type Command, rejections } from '../workflows/case-messages';
 import { whistleRejections } from '../workflows/whistle-messages';
 import type { Principal } from './auth';
+import { idPattern } from './case-commands';
 import type { AppDeps } from './deps';
+import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { parseOr400 } from './validation';
 
@@ -26,6 +28,34 @@ export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 
 export function idempotencyKeyOf(req: Request): string | undefined {
   const raw = req.get('Idempotency-Key');
   return raw === undefined ? undefined : parseOr400(IdempotencyKey, raw, 'Idempotency-Key header');
+}
+
+/** Names a change for its idempotent update id: the action's path (express syntax) with its parameters filled in. */
+export const routeOf = (path: string, req: Request): string => path.replace(/:(\w+)/g, (_m, name: string) => String(req.params[name]));
+
+/**
+ * The OpenAPI entry of a POST that runs one workflow update: its path parameters (`id`, then ids like
+ * task or department ids), the Idempotency-Key header, the body, and the view it answers with.
+ */
+export function registerUpdatePath(r: { path: string; summary: string; description: string; id: z.ZodType; body: z.ZodType; view: z.ZodType; subject: string }): void {
+  const names = [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+  registry.registerPath({
+    method: 'post',
+    path: r.path.replace(/:(\w+)/g, '{$1}'),
+    summary: r.summary,
+    description: r.description,
+    request: {
+      params: z.object(Object.fromEntries(names.map((n) => [n, n === 'id' ? r.id : z.string().regex(idPattern)]))),
+      headers: z.object({
+        'Idempotency-Key': IdempotencyKey.optional().meta({ description: `A retry with the same key (same caller, ${r.subject} and route) applies the change once` }),
+      }),
+      body: { content: { 'application/json': { schema: r.body } } },
+    },
+    responses: {
+      200: { description: `The change is applied: the ${r.subject} view with its new state`, content: { 'application/json': { schema: r.view } } },
+      ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 503),
+    },
+  });
 }
 
 /**

@@ -48,14 +48,18 @@ const RepeatedDemand = CaseSummary.extend({
   progress: z.object({ stage: z.enum(stages), nextDueAt: z.iso.datetime({ offset: true }).nullable(), overdue: z.boolean() }),
 }).meta({ id: 'RepeatedDemand', description: 'The same demand of the same resident is already open: recorded on that case, no new case' });
 
-const emptyIsAbsent = (v: unknown) => (v === '' ? undefined : v);
+export const emptyIsAbsent = (v: unknown) => (v === '' ? undefined : v);
+/** A page of a list: its size and the cursor the previous page returned. */
+export const pageQuery = {
+  limit: z.preprocess(emptyIsAbsent, z.coerce.number().int().min(1).max(100).default(20)),
+  cursor: z.preprocess(emptyIsAbsent, z.string().max(300).optional()),
+};
 export const ListCasesQuery = z.strictObject({
   stage: z.preprocess(emptyIsAbsent, z.enum(stages).optional()),
   stationId: z.preprocess(emptyIsAbsent, z.string().optional()),
   category: z.preprocess(emptyIsAbsent, z.enum(serviceCategories).optional()),
   overdue: z.preprocess(emptyIsAbsent, z.enum(['true', 'false']).optional().meta({ description: 'Only cases past (true) or within (false) their deadlines' })),
-  limit: z.preprocess(emptyIsAbsent, z.coerce.number().int().min(1).max(100).default(20)),
-  cursor: z.preprocess(emptyIsAbsent, z.string().max(200).optional()),
+  ...pageQuery,
 });
 
 const CaseList = z.object({ items: z.array(CaseListItem), nextCursor: z.string().optional() }).meta({ id: 'CaseList' });

@@ -22,7 +22,7 @@ async function knownIds(db: Db, kind: 'partner' | 'department', ids: string[]): 
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
-function unknownReferences(errors: FieldError[]) {
+export function unknownReferences(errors: FieldError[]) {
   return problem(422, `Unknown references: ${errors.map((e) => `${e.pointer.slice(2)} ${e.detail}`).join('; ')}`, {
     type: 'unknown-reference',
     errors,
@@ -54,4 +54,20 @@ export async function resolveTransferTarget(
   const name = target.id ? known.get(target.id) : undefined;
   if (name === undefined) throw unknownReferences([{ pointer: `${pointer}/id`, detail: `is not a department (${target.id ?? 'no id'})` }]);
   return { kind: 'department', id: target.id, name: target.name ?? name };
+}
+
+/**
+ * Departments named in a request (each with its pointer) that are unknown, or of another subdistrict than
+ * `subdistrictId`: a field error each. Whistles call only departments of their own subdistrict.
+ */
+export async function departmentErrors(db: Db, subdistrictId: string, refs: { pointer: string; id: string }[]): Promise<FieldError[]> {
+  const ids = [...new Set(refs.map((r) => r.id))];
+  const rows = ids.length ? await db.select({ id: departments.id, subdistrictId: departments.subdistrictId }).from(departments).where(inArray(departments.id, ids)) : [];
+  const known = new Map(rows.map((r) => [r.id, r.subdistrictId]));
+  return refs.flatMap(({ pointer, id }): FieldError[] => {
+    const of = known.get(id);
+    if (of === undefined) return [{ pointer, detail: `is not a department (${id})` }];
+    if (of !== subdistrictId) return [{ pointer, detail: `is a department of subdistrict ${of}, not of ${subdistrictId} (${id})` }];
+    return [];
+  });
 }

@@ -18,7 +18,7 @@ function expectation(issue: z.core.$ZodIssue): string {
 }
 
 /** Parses input with a zod schema at the edge; failure is a 400 problem listing every field error. */
-export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'Idempotency-Key header' = 'body'): z.infer<S> {
+export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path' | 'Idempotency-Key header' = 'body'): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors = result.error.issues.flatMap((issue) => {
