@@ -172,6 +172,16 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
       expectProblem(res, 422, /lead civil-affairs must be one of the departments/, '#/lead', 'whistle-invalid');
     });
 
+    it("422 when the summary or location would tell departments the resident's name, phone or ID number", async () => {
+      const { resident: r } = (await caseView(c1)).body as { resident: { name: string; phone: string } };
+      let res = await blow(c1, whistleBody(['housing'], { summary: `${r.name} reports a blocked drain` }));
+      expectProblem(res, 422, /leave out the resident's name/, '#/summary', 'personal-data');
+      res = await blow(c1, whistleBody(['housing'], { location: `Call ${r.phone.slice(0, 3)} ${r.phone.slice(3)} at the gate` }));
+      expectProblem(res, 422, /leave out the resident's name/, '#/location', 'personal-data');
+      res = await blow(c1, whistleBody(['housing'], { summary: 'Owner 11010519491231002X says the drain is blocked' }));
+      expect(res.body.errors).toEqual([{ pointer: '#/summary', detail: "must not contain the resident's name, phone number or ID number" }]);
+    });
+
     it('only the case’s station staff, its supervisors and admins blow whistles; not before acceptance', async () => {
       expectProblem(await blow(c1, whistleBody(['housing']), tokens.housing), 403, /role staff or supervisor or admin/, undefined, 'forbidden-role');
       expectProblem(await blow(c1, whistleBody(['housing']), tokens.otherStaff), 403, /does not cover station qianggen/, undefined, 'forbidden-scope');
