@@ -113,8 +113,8 @@ describe('npm start: the whole service on embedded defaults', () => {
     caseId = created.body.id;
     const shown = await eventually(async () => {
       const r = await api(stack(), 'GET', `/api/cases/${caseId}`, { token });
-      return r.status === 200 && r.body.timeline.length === 1 && r;
-    }, 20_000, 'the case');
+      return r.status === 200 && r.body.timeline.length === 2 && r;
+    }, 20_000, 'the case with its commitments');
     expect(shown.body.stage).toBe('accept');
 
     const ui = await eventually(async () => {
@@ -134,7 +134,7 @@ describe('npm start: the whole service on embedded defaults', () => {
     leftovers.push(running);
     await waitReady(running);
     const { stdout } = await promisify(execFile)(tsx, ['scripts/token.ts', '--role', 'supervisor', '--subdistrict', 'xinjiekou'], { cwd: root, env });
-    // The commitments may be written by the restarted worker: wait for them.
+    // The case is read back after the restart: from both stores (live: the workflow answered).
     const res = await eventually(async () => {
       const r = await api(stack(), 'GET', `/api/cases/${caseId}`, { token: stdout.trim() });
       return r.status === 200 && r.body.timeline.length >= 2 && r;

@@ -296,6 +296,7 @@ describe('whistles (街乡吹哨、部门报到) on the Temporal dev server', ()
     expect((await refusal(blow(stack, accepted, whistleRequest(['water'], 'water', undefined, { escalationId: 'E9' })))).type).toBe(rejections.invalid);
 
     const { w } = await blow(stack, accepted, whistleRequest(['water'], 'water'));
+    await eventually(async () => (await whistleTimeline(stack, `${id}-W1`)).length === 1, 10_000, 'the notice');
     expect((await refusal(asDepartment(w, checkInUpdate, 'housing'))).type).toBe(whistleRejections.notCalled);
     expect((await refusal(asDepartment(w, reportUpdate, 'water', { outcome: 'done', note: 'x' }))).type).toBe(whistleRejections.conflict);
     expect((await refusal(asSupervisor(w, rateUpdate, { departmentId: 'water', score: 3 }))).type).toBe(whistleRejections.conflict); // not completed
