@@ -11,7 +11,8 @@ import { activities } from './activities';
 import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, Stage } from './case-messages';
 import { isOverdue, isProvisional, nextDueAt, openTasks } from './case-facts';
 import { stageIndex } from './case-rules';
-import { dueMilestones, goalMs, nextMilestoneAt, startClock } from './clocks';
+import { dueMilestones, goalMs, startClock, watchMilestones } from './clocks';
+import { Serial } from './serial';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
 const defaultHistoryLimit = 10_000;
@@ -29,7 +30,7 @@ export class CaseRun {
   /** What the steps wait for while parked in `waitFor`; undefined while they are working. */
   private waitingFor?: () => boolean;
   private finished = false;
-  private busy = false;
+  private readonly serial = new Serial();
   /** Bumped whenever a clock changes, so the watcher re-plans its timer. */
   private clockVersion = 0;
 
@@ -121,14 +122,8 @@ export class CaseRun {
   /* ---------- serialising changes ---------- */
 
   /** Runs one change at a time: handlers, the clock watcher and stage steps never interleave their writes. */
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await condition(() => !this.busy);
-    this.busy = true;
-    try {
-      return await fn();
-    } finally {
-      this.busy = false;
-    }
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(fn);
   }
 
   /**
@@ -137,7 +132,7 @@ export class CaseRun {
    */
   async settled(): Promise<CaseState> {
     // Settled: the steps are parked and the change did not wake them (or they have finished).
-    await condition(() => this.finished || (this.waitingFor !== undefined && !this.busy && !this.waitingFor()));
+    await condition(() => this.finished || (this.waitingFor !== undefined && !this.serial.busy && !this.waitingFor()));
     return this.state;
   }
 
@@ -148,7 +143,7 @@ export class CaseRun {
   async waitFor(done: () => boolean, timeoutMs?: number): Promise<boolean> {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.historyLimit;
-    const wake = () => done() || (tooLong() && !this.busy && allHandlersFinished());
+    const wake = () => done() || (tooLong() && !this.serial.busy && allHandlersFinished());
     this.waitingFor = done;
     try {
       for (;;) {
@@ -235,16 +230,13 @@ export class CaseRun {
   /* ---------- the clock watcher: warnings, breach, urging ---------- */
 
   /** Runs beside the steps for the case's whole life: one durable timer for the next milestone. */
-  async watchClocks(): Promise<void> {
-    while (!this.finished) {
-      const version = this.clockVersion;
-      const next = nextMilestoneAt(this.clocks);
-      const changed = () => this.clockVersion !== version || this.finished;
-      if (next === undefined) await condition(changed);
-      else if (next > Date.now()) await condition(changed, next - Date.now());
-      if (this.finished) return;
-      await this.exclusive(() => this.fireDueMilestones());
-    }
+  watchClocks(): Promise<void> {
+    return watchMilestones({
+      clocks: () => this.clocks,
+      version: () => this.clockVersion,
+      stopped: () => this.finished,
+      fire: () => this.exclusive(() => this.fireDueMilestones()),
+    });
   }
 
   private async fireDueMilestones(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ClockSchedule } from '../activities/calendar';
+import { condition } from '@temporalio/workflow';
 import { activities } from './activities';
 import type { Assignee, Clock, ClockKind, GoalUnit, MilestoneKind } from './case-messages';
 
@@ -141,4 +142,20 @@ export function dueMilestones(clocks: Clock[], now: number): { clock: Clock; mil
     .filter((c) => c.status === 'running')
     .flatMap((clock) => clock.milestones.filter((m) => !m.done && Date.parse(m.at) <= now).map((milestone) => ({ clock, milestone })))
     .sort((a, b) => Date.parse(a.milestone.at) - Date.parse(b.milestone.at));
+}
+
+/**
+ * Runs beside a workflow's steps until `stopped`: one durable timer for the next milestone of the clocks,
+ * re-planned whenever `version` changes (a clock started, stopped or moved); `fire` handles what is due.
+ */
+export async function watchMilestones(o: { clocks: () => Clock[]; version: () => number; stopped: () => boolean; fire: () => Promise<void> }): Promise<void> {
+  while (!o.stopped()) {
+    const version = o.version();
+    const next = nextMilestoneAt(o.clocks());
+    const changed = () => o.version() !== version || o.stopped();
+    if (next === undefined) await condition(changed);
+    else if (next > Date.now()) await condition(changed, next - Date.now());
+    if (o.stopped()) return;
+    await o.fire();
+  }
 }

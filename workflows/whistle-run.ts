@@ -6,7 +6,7 @@ import { caseWorkflowId } from '../temporal/workflow-ids';
 import { activities } from './activities';
 import type { Actor, Clock } from './case-messages';
 import { isOverdue } from './case-facts';
-import { dueMilestones, goalMs, nextMilestoneAt, startClock, stopClock } from './clocks';
+import { dueMilestones, goalMs, startClock, stopClock, watchMilestones } from './clocks';
 import {
   type DepartmentCall,
   whistleCompletedSignal,
@@ -14,6 +14,7 @@ import {
   type WhistleOutcome,
   type WhistleState,
 } from './whistle-messages';
+import { Serial } from './serial';
 import { activeCalls, awaitedDepartments, callOf, rateable } from './whistle-rules';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
@@ -25,7 +26,7 @@ export const system: Actor = { id: 'stationflow', role: 'system' };
  */
 export class WhistleRun {
   readonly state: WhistleState;
-  private busy = false;
+  private readonly serial = new Serial();
   private opened = false;
   private clockVersion = 0;
 
@@ -42,14 +43,8 @@ export class WhistleRun {
   }
 
   /** Runs one change at a time: handlers and the clock watcher never interleave their writes. */
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await condition(() => !this.busy);
-    this.busy = true;
-    try {
-      return await fn();
-    } finally {
-      this.busy = false;
-    }
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(fn);
   }
 
   clocksChanged(): void {
@@ -270,16 +265,13 @@ export class WhistleRun {
   /* ---------- the clock watcher: reminders, missed check-ins, overdue reports ---------- */
 
   /** Runs while the whistle is open: one durable timer for the next milestone of any department's clock. */
-  async watchClocks(): Promise<void> {
-    while (this.state.status === 'open') {
-      const version = this.clockVersion;
-      const next = nextMilestoneAt(this.state.clocks);
-      const changed = () => this.clockVersion !== version || this.state.status !== 'open';
-      if (next === undefined) await condition(changed);
-      else if (next > Date.now()) await condition(changed, next - Date.now());
-      if (this.state.status !== 'open') return;
-      await this.exclusive(() => this.fireDueMilestones());
-    }
+  watchClocks(): Promise<void> {
+    return watchMilestones({
+      clocks: () => this.state.clocks,
+      version: () => this.clockVersion,
+      stopped: () => this.state.status !== 'open',
+      fire: () => this.exclusive(() => this.fireDueMilestones()),
+    });
   }
 
   private async fireDueMilestones(): Promise<void> {
