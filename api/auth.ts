@@ -6,12 +6,13 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { problem } from './problems';
 
-export const roles = ['staff', 'department', 'supervisor', 'admin'] as const;
+export const roles = ['staff', 'department', 'supervisor', 'admin', 'partner'] as const;
 export type Role = (typeof roles)[number];
 
 /**
  * The claims of a stationflow token: who (`sub`), in which role, and the scope the role acts in —
- * a station for staff, a department for department users, a subdistrict for supervisors.
+ * a station for staff, a department for department users, a subdistrict for supervisors, the
+ * registry entry for a partner's own token.
  */
 export const claimsSchema = z
   .object({
@@ -21,12 +22,15 @@ export const claimsSchema = z
     station: z.string().min(1).optional(),
     department: z.string().min(1).optional(),
     subdistrict: z.string().min(1).optional(),
+    /** A partner's own token (role partner): the registry entry it speaks for. */
+    partner: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
-    const needs: Partial<Record<Role, 'station' | 'department' | 'subdistrict'>> = {
+    const needs: Partial<Record<Role, 'station' | 'department' | 'subdistrict' | 'partner'>> = {
       staff: 'station',
       department: 'department',
       supervisor: 'subdistrict',
+      partner: 'partner',
     };
     const scope = needs[c.role];
     if (scope && !c[scope]) ctx.addIssue({ code: 'custom', path: [scope], message: `a ${c.role} token needs a ${scope}` });
@@ -40,6 +44,7 @@ export interface Principal {
   stationId?: string;
   departmentId?: string;
   subdistrictId?: string;
+  partnerId?: string;
 }
 
 export class Auth {
@@ -87,6 +92,7 @@ export class Auth {
       stationId: c.station,
       departmentId: c.department,
       subdistrictId: c.subdistrict,
+      partnerId: c.partner,
     };
   }
 }

@@ -3,7 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { whistleCalls, whistleInboxStates, whistles } from '../db/schema';
-import { principalOf } from './auth';
+import { principalOf, requireRole } from './auth';
 import { emptyIsAbsent, pageQuery } from './cases';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
@@ -81,7 +81,9 @@ export function whistlesRouter(deps: AppDeps): Router {
   const router = Router();
   const { db } = deps.database;
 
-  router.get('/', async (req, res) => {
+  // Partners never see whistles: they hear of their tasks through notices.
+  const internal = requireRole('staff', 'department', 'supervisor', 'admin');
+  router.get('/', internal, async (req, res) => {
     const p = principalOf(res);
     const q = parseOr400(ListWhistlesQuery, req.query, 'query');
     const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
@@ -114,7 +116,7 @@ export function whistlesRouter(deps: AppDeps): Router {
     });
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/:id', internal, async (req, res) => {
     const source = await whistleToRead(deps, principalOf(res), String(req.params.id));
     res.json(await whistleView(deps, source));
   });

@@ -27,6 +27,19 @@ const url = (what: string) =>
       .optional(),
   );
 
+/** A duration such as 500ms, 5s, 30m, 8h or 30d, in milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .pipe(z.string().regex(/^\d+\s?(ms|s|m|h|d)$/, 'must look like 500ms, 5s, 30m, 8h or 30d'))
+    .transform((v) => {
+      const [, n, unit] = v.match(/^(\d+)\s?(ms|s|m|h|d)$/)!;
+      return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
+    })
+    .pipe(z.number().int().positive('must be longer than zero'));
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -67,12 +80,26 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+\s?(s|m|h|d)$/, 'must look like 30m, 8h or 7d')
     .default('12h'),
+
+  /* Delivery of notices to partners and departments (README "Partner notifications"). */
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+  ),
+  MAIL_FROM: z.string().trim().min(3).default('stationflow <noreply@stationflow.local>'),
+  SMS_GATEWAY_URL: url('http(s)'),
+  SMS_GATEWAY_TOKEN: optionalString,
+  WEBHOOK_TIMEOUT: duration('5s'),
+  DELIVERY_RETRY_WINDOW: duration('30m'),
+  DEAD_LETTER_KEEP: duration('30d'),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };
 
 /** Never echoed in an error line: they carry credentials. */
-const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL']);
+const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -11,6 +11,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  uuid,
 } from 'drizzle-orm/pg-core';
 import type { OpenCaseInput } from '../workflows/case-messages';
 
@@ -42,15 +43,39 @@ export const departments = pgTable('departments', {
   nameZh: text('name_zh').notNull(),
 });
 
-export const partnerKinds = ['service-agency', 'handy-help-outlet', 'institution', 'volunteer-organisation'] as const;
+export const partnerKinds = ['service-agency', 'handy-help-outlet', 'institution', 'volunteer-organisation', 'department'] as const;
 export type PartnerKind = (typeof partnerKinds)[number];
 
+/** How stationflow reaches a partner. A partner lists at most one channel of each type, in preference order. */
+export const channelTypes = ['webhook', 'email', 'sms'] as const;
+export type ChannelType = (typeof channelTypes)[number];
+export type ContactChannel = { type: 'webhook'; url: string } | { type: 'email'; address: string } | { type: 'sms'; phone: string };
+
+/** The languages of partner notices (email and SMS templates). */
+export const noticeLocales = ['zh-CN', 'en'] as const;
+export type NoticeLocale = (typeof noticeLocales)[number];
+
+/**
+ * The partner registry: service agencies, handy-help outlets, institutions, volunteer organisations and
+ * (kind `department`, linked by `departmentId`) subdistrict departments that want notices pushed to them.
+ */
 export const partners = pgTable('partners', {
   id: text('id').primaryKey(),
   kind: text('kind').$type<PartnerKind>().notNull(),
   name: text('name').notNull(),
   nameZh: text('name_zh').notNull(),
   active: boolean('active').notNull().default(true),
+  /** Set for kind `department`: the department this registry entry speaks for. */
+  departmentId: text('department_id')
+    .unique()
+    .references(() => departments.id),
+  /** Contact channels in preference order; the next is tried when one gives up. */
+  channels: jsonb('channels').$type<ContactChannel[]>().notNull().default([]),
+  locale: text('locale').$type<NoticeLocale>().notNull().default('zh-CN'),
+  /** The HMAC-SHA256 key webhooks are signed with (shown to admins once, when created or rotated). */
+  webhookSecret: text('webhook_secret'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 /**
@@ -129,6 +154,20 @@ export const serviceItems = pgTable('service_items', {
   active: boolean('active').notNull().default(true),
 });
 
+/** The catalogue items a partner offers. */
+export const partnerServices = pgTable(
+  'partner_services',
+  {
+    partnerId: text('partner_id')
+      .notNull()
+      .references(() => partners.id, { onDelete: 'cascade' }),
+    serviceCode: text('service_code')
+      .notNull()
+      .references(() => serviceItems.code),
+  },
+  (t) => [primaryKey({ columns: [t.partnerId, t.serviceCode] }), index('partner_services_service_idx').on(t.serviceCode)],
+);
+
 /* ---------- cases: the read model written by activities ---------- */
 
 export const caseChannels = ['walk-in', 'door-to-door', 'hotline-12345', 'app'] as const;
@@ -174,6 +213,8 @@ export const cases = pgTable(
     resolution: text('resolution'),
     /** The open case a repeated demand was linked to, or the earlier case a new case follows up. */
     relatedCaseId: text('related_case_id'),
+    /** A notice to a partner or department could not be delivered on any channel (dead letter). */
+    partnerUnreachable: boolean('partner_unreachable').notNull().default(false),
     /** The workflow's sequence number of the last event applied: an older write never overwrites a newer one. */
     projectionSeq: integer('projection_seq').notNull().default(0),
   },
@@ -228,8 +269,51 @@ export const notifications = pgTable(
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    /** The notification's public id: the webhook's `Idempotency-Key`, the delivery workflow's id. */
+    notificationId: uuid('notification_id').notNull().unique().defaultRandom(),
+    /** The registry entry the notice is pushed to (null: kept in the outbox only). */
+    partnerId: text('partner_id').references(() => partners.id),
+    /** Set when the notice is pushed through the partner's channels. */
+    deliveryStatus: text('delivery_status').$type<DeliveryStatus>(),
+    deliveredVia: text('delivered_via').$type<ChannelType>(),
   },
-  (t) => [index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt)],
+  (t) => [index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt), index('notifications_case_idx').on(t.caseId, t.createdAt)],
+);
+
+/** delivering: channels are being tried; unreachable: every channel gave up (dead letter, a supervisor may retry). */
+export const deliveryStatuses = ['delivering', 'delivered', 'unreachable', 'abandoned'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+export const channelOutcomes = ['trying', 'delivered', 'gave-up'] as const;
+export type ChannelOutcome = (typeof channelOutcomes)[number];
+
+/**
+ * The delivery log: one row per notification, round and channel. Round 1 is the first delivery; each
+ * supervisor retry starts the next. Written idempotently by the channel activities (attempts is the
+ * activity's attempt number, so a retried write never counts twice).
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    notificationId: uuid('notification_id')
+      .notNull()
+      .references(() => notifications.notificationId),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    partnerId: text('partner_id')
+      .notNull()
+      .references(() => partners.id),
+    round: integer('round').notNull(),
+    channel: text('channel').$type<ChannelType>().notNull(),
+    status: text('status').$type<ChannelOutcome>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    gaveUpAt: timestamp('gave_up_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('deliveries_notification_round_channel_idx').on(t.notificationId, t.round, t.channel), index('deliveries_case_idx').on(t.caseId)],
 );
 
 /* ---------- whistles: escalation to departments (街乡吹哨、部门报到) ---------- */

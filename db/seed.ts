@@ -2,6 +2,7 @@ import type { Db } from './client';
 import {
   deadlineClasses,
   departments,
+  partnerServices,
   partners,
   serviceItems,
   stations,
@@ -25,10 +26,17 @@ export const demo = {
     { id: 'civil-affairs', subdistrictId: 'xinjiekou', name: 'Civil Affairs', nameZh: '民政' },
   ],
   partners: [
-    { id: 'anju-repair', kind: 'service-agency' as const, name: 'Anju Home Repair Co.', nameZh: '安居家庭维修公司' },
-    { id: 'qianggen-handy-help', kind: 'handy-help-outlet' as const, name: 'Qianggen Handy-Help Outlet', nameZh: '前根便民服务点' },
-    { id: 'xicheng-legal-aid', kind: 'institution' as const, name: 'Xicheng Legal Aid Centre', nameZh: '西城区法律援助中心' },
-    { id: 'red-armband-volunteers', kind: 'volunteer-organisation' as const, name: 'Red Armband Volunteer Team', nameZh: '红袖标志愿者队' },
+    // Demo addresses (.example): without SMTP_URL, development mail is written under DATA_DIR/mail.
+    { id: 'anju-repair', kind: 'service-agency' as const, name: 'Anju Home Repair Co.', nameZh: '安居家庭维修公司', channels: [{ type: 'email' as const, address: 'dispatch@anju-repair.example' }] },
+    { id: 'qianggen-handy-help', kind: 'handy-help-outlet' as const, name: 'Qianggen Handy-Help Outlet', nameZh: '前根便民服务点', channels: [{ type: 'email' as const, address: 'outlet@qianggen-handy-help.example' }] },
+    { id: 'xicheng-legal-aid', kind: 'institution' as const, name: 'Xicheng Legal Aid Centre', nameZh: '西城区法律援助中心', locale: 'zh-CN' as const, channels: [{ type: 'email' as const, address: 'intake@xicheng-legal-aid.example' }] },
+    { id: 'red-armband-volunteers', kind: 'volunteer-organisation' as const, name: 'Red Armband Volunteer Team', nameZh: '红袖标志愿者队', channels: [{ type: 'email' as const, address: 'team@red-armband.example' }] },
+  ],
+  partnerServices: [
+    { partnerId: 'anju-repair', serviceCode: 'home-plumbing-repair' },
+    { partnerId: 'qianggen-handy-help', serviceCode: 'home-plumbing-repair' },
+    { partnerId: 'xicheng-legal-aid', serviceCode: 'legal-consultation' },
+    { partnerId: 'red-armband-volunteers', serviceCode: 'volunteer-registration' },
   ],
   deadlineClasses: [
     { code: 'emergency', name: 'Emergency / life safety', nameZh: '紧急（涉及生命安全）', responseGoal: 1, responseUnit: 'hours' as const, resolutionGoal: 2, resolutionUnit: 'hours' as const, escalateOnBreach: true },
@@ -63,5 +71,6 @@ export async function seedDemoData(db: Db): Promise<void> {
     await tx.insert(deadlineClasses).values(demo.deadlineClasses).onConflictDoNothing();
     await tx.insert(serviceItems).values(demo.serviceItems).onConflictDoNothing();
     await tx.insert(whistleUrgencies).values(demo.whistleUrgencies).onConflictDoNothing();
+    await tx.insert(partnerServices).values(demo.partnerServices).onConflictDoNothing();
   });
 }

@@ -9,6 +9,7 @@ const usage = `Mint a development token.
   npm run token -- --role department --department housing
   npm run token -- --role supervisor --subdistrict xinjiekou
   npm run token -- --role admin
+  npm run token -- --role partner --partner anju-repair --ttl 365d
 Prints only the token, so: TOKEN=$(npm run -s token -- --role staff --station qianggen)`;
 
 runMain(async () => {
@@ -20,6 +21,7 @@ runMain(async () => {
         station: { type: 'string' },
         department: { type: 'string' },
         subdistrict: { type: 'string' },
+        partner: { type: 'string' },
         sub: { type: 'string' },
         name: { type: 'string' },
         ttl: { type: 'string' },
@@ -45,12 +47,13 @@ runMain(async () => {
     process.exit(2);
   }
   const claims = {
-    sub: values.sub ?? `dev-${role.data}`,
+    sub: values.sub ?? (values.partner ? `partner-${values.partner}` : `dev-${role.data}`),
     role: role.data,
     name: values.name,
     station: values.station,
     department: values.department,
     subdistrict: values.subdistrict,
+    partner: values.partner,
   };
   const auth = createAuth(loadConfig());
   try {

@@ -9,9 +9,9 @@ export const stages = ['accept', 'diagnose', 'plan', 'execute', 'coordinate', 'c
 export type Stage = (typeof stages)[number];
 
 export interface Actor {
-  /** The token's subject: a staff member, supervisor or department user id. */
+  /** The token's subject: a staff member, supervisor, department user or partner id. */
   id: string;
-  role: 'staff' | 'department' | 'supervisor' | 'admin' | 'system';
+  role: 'staff' | 'department' | 'supervisor' | 'admin' | 'partner' | 'system';
 }
 
 /** How a deadline goal is counted (mirrors db/schema goalUnits; workflow code cannot import the schema). */
