@@ -7,6 +7,7 @@ import { casesRouter } from './cases';
 import type { AppDeps } from './deps';
 import { healthRouter } from './health';
 import { openApiDocument, registry } from './openapi';
+import { partnersRouter } from './partners';
 import { notFound, problemHandler, requireJsonBody } from './problems';
 import { blowWhistleRouter } from './whistle-blow';
 import { whistleUrgenciesRouter } from './whistle-urgencies';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/whistle-urgencies', whistleUrgenciesRouter(deps));
   app.use('/api', assessmentRouter(deps));
   app.use('/api/calendar', calendarRouter(deps));
+  app.use('/api/partners', partnersRouter(deps));
 
   app.use(notFound);
   app.use(problemHandler(deps.log));

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { departments, partners } from '../db/schema';
+import { departments, partners, serviceItems } from '../db/schema';
 import type { Assignee, TransferTarget } from '../workflows/case-messages';
 import type { ProblemExtras } from './problems';
 import { problem } from './problems';
@@ -58,16 +58,24 @@ export async function resolveTransferTarget(
 
 /**
  * Departments named in a request (each with its pointer) that are unknown, or of another subdistrict than
- * `subdistrictId`: a field error each. Whistles call only departments of their own subdistrict.
+ * `subdistrictId` (when one is given): a field error each. Whistles call only departments of their own subdistrict.
  */
-export async function departmentErrors(db: Db, subdistrictId: string, refs: { pointer: string; id: string }[]): Promise<FieldError[]> {
+export async function departmentErrors(db: Db, subdistrictId: string | undefined, refs: { pointer: string; id: string }[]): Promise<FieldError[]> {
   const ids = [...new Set(refs.map((r) => r.id))];
   const rows = ids.length ? await db.select({ id: departments.id, subdistrictId: departments.subdistrictId }).from(departments).where(inArray(departments.id, ids)) : [];
   const known = new Map(rows.map((r) => [r.id, r.subdistrictId]));
   return refs.flatMap(({ pointer, id }): FieldError[] => {
     const of = known.get(id);
     if (of === undefined) return [{ pointer, detail: `is not a department (${id})` }];
-    if (of !== subdistrictId) return [{ pointer, detail: `is a department of subdistrict ${of}, not of ${subdistrictId} (${id})` }];
+    if (subdistrictId !== undefined && of !== subdistrictId) return [{ pointer, detail: `is a department of subdistrict ${of}, not of ${subdistrictId} (${id})` }];
     return [];
   });
+}
+
+/** Catalogue codes named in a request (each with its pointer) that are not in the service catalogue: a field error each. */
+export async function serviceCodeErrors(db: Db, refs: { pointer: string; code: string }[]): Promise<FieldError[]> {
+  const codes = [...new Set(refs.map((r) => r.code))];
+  const rows = codes.length ? await db.select({ code: serviceItems.code }).from(serviceItems).where(inArray(serviceItems.code, codes)) : [];
+  const known = new Set(rows.map((r) => r.code));
+  return refs.flatMap(({ pointer, code }): FieldError[] => (known.has(code) ? [] : [{ pointer, detail: `is not in the service catalogue (${code})` }]));
 }
