@@ -3,6 +3,8 @@ import type { Db } from '../db/client';
 import { caseEvents, cases, notifications, type RecipientKind } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
 import type { Actor, OpenCaseInput, Stage } from '../workflows/case-messages';
+import type { DeliveryConfig } from './delivery-config';
+import { pushNotice } from './deliveries';
 
 /** The case row's supervision columns, as the workflow sees them after an event. */
 export interface CaseProjection {
@@ -12,6 +14,8 @@ export interface CaseProjection {
   provisional: boolean;
   paused: boolean;
   resolution: string | null;
+  /** Absent in projections of workflows recorded before partner delivery. */
+  partnerUnreachable?: boolean;
 }
 
 export interface CaseEventInput {
@@ -109,6 +113,7 @@ function recordCaseEventActivity(db: Db) {
           provisional: p.provisional,
           paused: p.paused,
           resolution: p.resolution,
+          ...(p.partnerUnreachable === undefined ? {} : { partnerUnreachable: p.partnerUnreachable }),
           updatedAt: at,
           projectionSeq: e.seq,
         })
@@ -118,22 +123,24 @@ function recordCaseEventActivity(db: Db) {
 }
 
 /**
- * Queues a notification (the outbox that delivery channels read). A simple, idempotent write; the
- * delivery channels (webhook, email, SMS) are their own concern.
+ * Queues a notification in the outbox (idempotent by key) and, for a partner or a department with a
+ * registry entry, starts its delivery through their channels (deliveries.ts).
  */
-function notifyActivity(db: Db) {
+function notifyActivity(db: Db, delivery: DeliveryConfig) {
   return async function notify(n: NotificationInput): Promise<void> {
     await db
       .insert(notifications)
       .values({ key: n.key, caseId: n.caseId, recipientKind: n.recipient.kind, recipientId: n.recipient.id, kind: n.kind, data: n.data, createdAt: new Date(n.at) })
       .onConflictDoNothing();
+    const [row] = await db.select({ notificationId: notifications.notificationId }).from(notifications).where(eq(notifications.key, n.key));
+    await pushNotice(db, delivery, { notificationId: row!.notificationId, caseId: n.caseId, kind: n.kind, recipient: n.recipient });
   };
 }
 
-export function caseActivities(db: Db) {
+export function caseActivities(db: Db, delivery: DeliveryConfig) {
   return {
     recordCaseOpened: recordCaseOpenedActivity(db),
     recordCaseEvent: recordCaseEventActivity(db),
-    notify: notifyActivity(db),
+    notify: notifyActivity(db, delivery),
   };
 }

@@ -6,7 +6,9 @@ import { calendarRouter } from './calendar';
 import { casesRouter } from './cases';
 import type { AppDeps } from './deps';
 import { healthRouter } from './health';
+import { notificationsRouter } from './notifications';
 import { openApiDocument, registry } from './openapi';
+import { partnerRepliesRouter } from './partner-replies';
 import { partnersRouter } from './partners';
 import { notFound, problemHandler, requireJsonBody } from './problems';
 import { blowWhistleRouter } from './whistle-blow';
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use('/api/cases', casesRouter(deps));
   app.use('/api/cases', blowWhistleRouter(deps));
+  app.use('/api/cases', notificationsRouter(deps));
+  app.use('/api/partner-replies', partnerRepliesRouter(deps));
   app.use('/api/whistles', whistlesRouter(deps));
   app.use('/api/whistle-urgencies', whistleUrgenciesRouter(deps));
   app.use('/api', assessmentRouter(deps));

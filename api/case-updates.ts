@@ -11,6 +11,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { caseWorkflowId } from '../temporal/client';
 import { type CaseState, type Command, rejections } from '../workflows/case-messages';
+import { deliveryRejections } from '../workflows/delivery-messages';
 import { whistleRejections } from '../workflows/whistle-messages';
 import type { Principal } from './auth';
 import { idPattern } from './case-commands';
@@ -92,6 +93,8 @@ const refusals: Record<string, { status: number; type: string }> = {
   [rejections.conflict]: { status: 409, type: 'case-conflict' },
   [rejections.invalid]: { status: 422, type: 'case-invalid' },
   [rejections.unknownTask]: { status: 404, type: 'task-not-found' },
+  [rejections.notAssignee]: { status: 403, type: 'not-task-assignee' },
+  [deliveryRejections.conflict]: { status: 409, type: 'delivery-conflict' },
   [whistleRejections.conflict]: { status: 409, type: 'whistle-conflict' },
   [whistleRejections.invalid]: { status: 422, type: 'whistle-invalid' },
   [whistleRejections.notCalled]: { status: 403, type: 'department-not-called' },

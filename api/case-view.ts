@@ -59,6 +59,7 @@ const progress = {
   nextDueAt: time.nullable().meta({ description: 'The earliest deadline of a running commitment' }),
   paused: z.boolean().meta({ description: 'The clocks are paused: the case waits on the resident' }),
   resolution: z.enum(resolutions).nullable(),
+  partnerUnreachable: z.boolean().meta({ description: 'A notice to a partner or department reached nobody on any channel (see GET /api/cases/{id}/notifications)' }),
 };
 export const CaseListItem = CaseSummary.extend(progress).meta({ id: 'CaseListItem' });
 export type CaseListItem = z.infer<typeof CaseListItem>;
@@ -102,6 +103,12 @@ const TaskView = z
     note: z.string().optional(),
     completedAt: time.optional(),
     completedBy: z.string().optional(),
+    acceptedAt: time.optional().meta({ description: 'The partner or department confirmed it takes the task on' }),
+    acceptedBy: z.string().optional(),
+    declines: z
+      .array(z.object({ assignee: Assignee, by: z.string(), at: time, note: z.string().optional() }))
+      .optional()
+      .meta({ description: 'Assignees that declined: each decline handed the task back to the station' }),
   })
   .meta({ id: 'Task' });
 
@@ -162,6 +169,10 @@ export const CaseView = CaseListItem.extend({
     )
     .optional()
     .meta({ description: 'Proposed by a breached commitment, open while a whistle is out, settled with its outcome' }),
+  unreachable: z
+    .array(z.object({ notificationId: z.string(), recipient: z.object({ kind: z.enum(['partner', 'department']), id: z.string() }), kind: z.string(), since: time }))
+    .optional()
+    .meta({ description: 'Notices that reached nobody (dead letters) until a retry gets them through' }),
   timeline: z.array(TimelineEvent),
 }).meta({ id: 'CaseView' });
 export type CaseView = z.infer<typeof CaseView>;
@@ -215,6 +226,7 @@ export function listItem(deps: Pick<AppDeps, 'temporal'>, row: CaseRow): CaseLis
     nextDueAt: row.nextDueAt?.toISOString() ?? null,
     paused: row.paused,
     resolution: (row.resolution as CaseListItem['resolution']) ?? null,
+    partnerUnreachable: row.partnerUnreachable,
   };
 }
 
@@ -256,6 +268,7 @@ function liveParts(state: CaseState, now: number) {
     awaitingRevision: state.awaitingRevision ?? false,
     repeats: state.repeats ?? [],
     escalations: state.escalations ?? [],
+    unreachable: state.unreachable ?? [],
   };
 }
 
@@ -301,6 +314,7 @@ export async function caseView(
     nextDueAt: state.clocks ? (nextDueAt(state.clocks) ?? null) : (row?.nextDueAt?.toISOString() ?? null),
     paused: state.paused !== undefined,
     resolution: state.closure?.resolution ?? null,
+    partnerUnreachable: (state.unreachable ?? []).length > 0,
     live: true,
     resident: state.resident,
     openedBy: state.openedBy.id,

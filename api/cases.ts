@@ -59,6 +59,10 @@ export const ListCasesQuery = z.strictObject({
   stationId: z.preprocess(emptyIsAbsent, z.string().optional()),
   category: z.preprocess(emptyIsAbsent, z.enum(serviceCategories).optional()),
   overdue: z.preprocess(emptyIsAbsent, z.enum(['true', 'false']).optional().meta({ description: 'Only cases past (true) or within (false) their deadlines' })),
+  partnerUnreachable: z.preprocess(
+    emptyIsAbsent,
+    z.enum(['true', 'false']).optional().meta({ description: 'Only cases with (true) or without (false) a notice that reached no partner channel' }),
+  ),
   ...pageQuery,
 });
 
@@ -309,6 +313,7 @@ export function casesRouter(deps: AppDeps): Router {
     if (q.stage) where.push(eq(cases.stage, q.stage));
     if (q.category) where.push(eq(cases.category, q.category));
     if (q.overdue) where.push(eq(cases.overdue, q.overdue === 'true'));
+    if (q.partnerUnreachable) where.push(eq(cases.partnerUnreachable, q.partnerUnreachable === 'true'));
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       where.push(or(lt(cases.openedAt, c.openedAt), and(eq(cases.openedAt, c.openedAt), lt(cases.id, c.id))));

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { and, asc, eq, gt, inArray, ne, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
+import { mobilePattern } from '../activities/channels/sms';
 import type { Db } from '../db/client';
 import { noticeLocales, type PartnerKind, partnerKinds, partnerServices, partners } from '../db/schema';
 import { principalOf, requireRole } from './auth';
@@ -26,8 +27,6 @@ import { parseOr400 } from './validation';
 export const partnerIdPattern = /^[a-z0-9][a-z0-9-]{1,63}$/;
 const PartnerId = z.string().regex(partnerIdPattern, 'must be a slug of lower-case letters, digits and "-" (2–64 characters)');
 
-/** A mobile number: E.164 (+8613800138000) or an 11-digit Chinese mobile (13800138000). */
-export const mobilePattern = /^(\+[1-9]\d{6,14}|1[3-9]\d{9})$/;
 
 const WebhookChannel = z
   .strictObject({

@@ -4,6 +4,7 @@ import { seedCalendar } from '../db/calendar';
 import { type Database, openDatabase } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import type { TemporalSettings } from '../temporal/client';
+import { type DeliveryConfig, defaultDeliveryConfig } from '../activities/delivery-config';
 import type { Config } from './index';
 
 /** Boot steps shared by `npm start`, `npm run api` and `npm run worker`. */
@@ -31,4 +32,20 @@ export function temporalSettings(config: Config, address: string): TemporalSetti
 
 export function createAuth(config: Config): Auth {
   return new Auth(resolveAuthSecret(config), config.AUTH_ISSUER, config.AUTH_TOKEN_TTL);
+}
+
+/** The partner channels' settings. Without SMTP_URL, development mail is written under DATA_DIR/mail. */
+export function deliveryConfig(config: Config): DeliveryConfig {
+  return {
+    ...defaultDeliveryConfig,
+    timeoutMs: config.DELIVERY_TIMEOUT,
+    retryWindowMs: config.DELIVERY_RETRY_WINDOW,
+    deadLetterKeepMs: config.DEAD_LETTER_KEEP,
+    smtpUrl: config.SMTP_URL,
+    mailFrom: config.MAIL_FROM,
+    mailDir: config.SMTP_URL || config.NODE_ENV === 'production' ? undefined : path.join(config.dataDir, 'mail'),
+    smsGatewayUrl: config.SMS_GATEWAY_URL,
+    smsGatewayToken: config.SMS_GATEWAY_TOKEN,
+    publicUrl: config.PUBLIC_URL,
+  };
 }

@@ -91,7 +91,7 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().trim().min(3).default('stationflow <noreply@stationflow.local>'),
   SMS_GATEWAY_URL: url('http(s)'),
   SMS_GATEWAY_TOKEN: optionalString,
-  WEBHOOK_TIMEOUT: duration('5s'),
+  DELIVERY_TIMEOUT: duration('5s'),
   DELIVERY_RETRY_WINDOW: duration('30m'),
   DEAD_LETTER_KEEP: duration('30d'),
 });

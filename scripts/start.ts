@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createApp } from '../api/app';
 import type { Auth } from '../api/auth';
 import { loadConfig, runMain } from '../config';
-import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
+import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig } from '../config/boot';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { demo } from '../db/seed';
@@ -67,7 +67,7 @@ runMain(async () => {
 
     const connection = await connectWorkerConnection(temporal);
     cleanups.push({ name: 'worker connection', run: () => connection.close() });
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, log });
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config), log });
     const running = worker.run();
     cleanups.push({
       name: 'worker',

@@ -13,6 +13,8 @@ export const searchAttributes = {
   nextDueAt: defineSearchAttributeKey('NextDueAt', SearchAttributeType.DATETIME),
   overdue: defineSearchAttributeKey('Overdue', SearchAttributeType.BOOL),
   lastProgressAt: defineSearchAttributeKey('LastProgressAt', SearchAttributeType.DATETIME),
+  /** A notice to a partner or department reached nobody on any channel (a dead letter not yet retried through). */
+  partnerUnreachable: defineSearchAttributeKey('PartnerUnreachable', SearchAttributeType.BOOL),
   /** On whistle workflows: the departments still awaited (to check in or report), by department id. */
   awaitedDepartments: defineSearchAttributeKey('AwaitedDepartments', SearchAttributeType.KEYWORD_LIST),
 } as const;

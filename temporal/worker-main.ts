@@ -1,4 +1,4 @@
-import { openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
+import { openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig } from '../config/boot';
 import { loadConfig, requireExternalServices, runMain } from '../config';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from './runtime';
@@ -19,7 +19,7 @@ runMain(async () => {
   await registerSearchAttributes(client.connection, temporal.namespace);
   await client.connection.close();
   const connection = await connectWorkerConnection(temporal);
-  const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, log });
+  const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config), log });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has drained.
   await worker.run();
   await connection.close();

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import type { DeliveryConfig } from '../activities/delivery-config';
 import type { Db } from '../db/client';
 
 export interface WorkerOptions {
@@ -8,6 +9,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   db: Db;
+  /** Partner channels' settings (config/boot.ts deliveryConfig). */
+  delivery?: DeliveryConfig;
   /** A prebuilt bundle (tests bundle once per file); without it the worker bundles ./workflows itself. */
   workflowBundle?: WorkflowBundle;
   log?: Logger;
@@ -18,7 +21,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    activities: createActivities({ db: opts.db }),
+    activities: createActivities({ db: opts.db, delivery: opts.delivery }),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

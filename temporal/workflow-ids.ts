@@ -6,3 +6,5 @@ export const caseWorkflowId = (caseId: string): string => `case-${caseId}`;
 export const whistleWorkflowId = (whistleId: string): string => `whistle-${whistleId}`;
 /** A case's n-th whistle: QG-20261123-0001-W1. */
 export const whistleIdOf = (caseId: string, n: number): string => `${caseId}-W${n}`;
+/** A notice pushed to a partner or department: one delivery workflow per notification id. */
+export const deliveryWorkflowId = (notificationId: string): string => `notification-${notificationId}`;

@@ -43,6 +43,7 @@ import {
 } from './case-rules';
 import { missingDocuments } from './case-facts';
 import type { CaseRun } from './case-run';
+import { registerCasePartners } from './case-partners';
 import { registerCaseWhistles } from './case-whistles';
 import { extendClock, pauseClock, recomputeClock, resumeClock, startClock, stopClock } from './clocks';
 
@@ -80,6 +81,7 @@ export function registerHandlers(c: CaseRun): void {
 
   setHandler(calendarChangedSignal, ({ years }) => c.exclusive(() => recompute(c, years)));
   registerCaseWhistles(c);
+  registerCasePartners(c);
 }
 
 /** The command without its actor: what the state keeps, stamped with who and when. */
@@ -178,7 +180,7 @@ async function plan(c: CaseRun, p: Command<PlanInput>): Promise<void> {
 
 /* ---------- 4. execute ---------- */
 
-async function completeTask(c: CaseRun, t: Command<TaskCompletion>): Promise<void> {
+export async function completeTask(c: CaseRun, t: Command<TaskCompletion>): Promise<void> {
   const task = c.state.tasks!.find((x) => x.id === t.taskId)!;
   Object.assign(task, { status: 'completed', outcome: t.outcome, completedAt: c.now(), completedBy: t.actor.id }, t.note ? { note: t.note } : {});
   const clock = currentClock(c.state, `task:${task.id}`);

@@ -133,6 +133,11 @@ export interface Task {
   note?: string;
   completedAt?: string;
   completedBy?: string;
+  /** The assignee (a partner or department) confirmed it takes the task on. */
+  acceptedAt?: string;
+  acceptedBy?: string;
+  /** Assignees that declined it; each decline hands the task back to the station for a new assignee. */
+  declines?: { assignee: Assignee; by: string; at: string; note?: string }[];
 }
 
 export interface PlanRevision {
@@ -197,6 +202,42 @@ export interface RepeatDemand {
   demand: string;
   channel: string;
   receivedAt: string;
+}
+
+/* ---------- partners: their replies, and notices that could not reach them ---------- */
+
+export const partnerReplyStatuses = ['accepted', 'declined', 'done'] as const;
+export type PartnerReplyStatus = (typeof partnerReplyStatuses)[number];
+
+/** A partner's (or a department's) answer about a task assigned to it. */
+export interface PartnerReply {
+  taskId: string;
+  status: PartnerReplyStatus;
+  note?: string;
+  /** Whom the reply speaks for: it must be the task's assignee (set by the API from the token). */
+  as: Assignee;
+}
+
+/** From a delivery workflow: its notice reached nobody on any channel (a dead letter), or reached the partner after all. */
+export interface DeliveryReport {
+  notificationId: string;
+  outcome: 'unreachable' | 'reached';
+  recipient: { kind: 'partner' | 'department'; id: string };
+  partnerId: string;
+  kind: string;
+  round: number;
+  /** The channels tried in this round, in order. */
+  channels: string[];
+  /** The last channel's reason for giving up. */
+  lastError?: string;
+}
+
+/** A notice the case's partner or department could not be reached with (until a retry reaches it). */
+export interface Unreachable {
+  notificationId: string;
+  recipient: DeliveryReport['recipient'];
+  kind: string;
+  since: string;
 }
 
 /* ---------- commitments (clocks) ---------- */
@@ -289,6 +330,8 @@ export interface CaseState {
   awaitingRevision?: boolean;
   repeats?: (RepeatDemand & { by: string })[];
   escalations?: Escalation[];
+  /** Notices that reached nobody (dead letters): the supervisors' "partner unreachable". */
+  unreachable?: Unreachable[];
   overdue?: boolean;
   relatedCaseId?: string;
   /** The timeline's sequence counter (events written so far). */
@@ -314,6 +357,10 @@ export const closeUpdate = defineUpdate<CaseState, [Command<Closure>]>('close');
 export const evaluateUpdate = defineUpdate<CaseState, [Command<Evaluation>]>('evaluate');
 export const extendDeadlineUpdate = defineUpdate<CaseState, [Command<DeadlineExtension>]>('extendDeadline');
 export const repeatDemandUpdate = defineUpdate<CaseState, [Command<RepeatDemand>]>('repeatDemand');
+export const partnerReplyUpdate = defineUpdate<CaseState, [Command<PartnerReply>]>('partnerReply');
+
+/** A delivery workflow reports a dead letter, or that a retried notice got through. */
+export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
 
 /** The working-day calendar changed for these years: provisional deadlines are recomputed. */
 export const calendarChangedSignal = defineSignal<[{ years: number[] }]>('calendarChanged');
@@ -329,5 +376,7 @@ export const rejections = {
   invalid: 'CaseInvalid',
   /** The task named does not exist → 404. */
   unknownTask: 'UnknownTask',
+  /** A partner or department answers for a task that is not assigned to it → 403. */
+  notAssignee: 'NotTaskAssignee',
 } as const;
 export type RejectionType = (typeof rejections)[keyof typeof rejections];

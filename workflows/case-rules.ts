@@ -7,6 +7,7 @@ import {
   type DeadlineExtension,
   type Diagnosis,
   type Evaluation,
+  type PartnerReply,
   type Pause,
   type PlanInput,
   type RejectionType,
@@ -97,6 +98,21 @@ export function checkTaskCompletion(state: CaseState, c: Command<TaskCompletion>
   if (task.status !== 'open') reject(rejections.conflict, `Task ${c.taskId} is already ${task.status}`);
   if (c.outcome === 'not-done' && !c.note) {
     reject(rejections.invalid, 'A task that could not be done needs a note saying why', [{ pointer: '#/note', detail: 'is required when the outcome is not-done' }]);
+  }
+}
+
+/** A partner's reply is about an open task assigned to it, while the case is being executed or coordinated. */
+export function checkPartnerReply(state: CaseState, r: Command<PartnerReply>): void {
+  const task = (state.tasks ?? []).find((t) => t.id === r.taskId);
+  if (!task) reject(rejections.unknownTask, `Task ${r.taskId} does not exist in this case`);
+  if (task.assignee.kind !== r.as.kind || task.assignee.id !== r.as.id) {
+    reject(rejections.notAssignee, `Task ${r.taskId} is not assigned to ${r.as.kind} ${r.as.id}`);
+  }
+  requireStage(state, ['execute', 'coordinate'], `reply ${r.status} to a task`);
+  if (task.status !== 'open') reject(rejections.conflict, `Task ${r.taskId} is already ${task.status}`);
+  if (r.status === 'accepted' && task.acceptedAt) reject(rejections.conflict, `Task ${r.taskId} was already accepted at ${task.acceptedAt}`);
+  if (r.status === 'declined' && !r.note) {
+    reject(rejections.invalid, 'A decline says why, so the station can find another assignee', [{ pointer: '#/note', detail: 'is required when declining' }]);
   }
 }
 

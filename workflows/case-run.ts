@@ -91,6 +91,7 @@ export class CaseRun {
       provisional: isProvisional(this.clocks),
       paused: this.state.paused !== undefined,
       resolution: this.state.closure?.resolution ?? null,
+      partnerUnreachable: (this.state.unreachable ?? []).length > 0,
     };
   }
 

@@ -1,2 +1,3 @@
 export { caseWorkflow } from './case';
 export { whistleWorkflow } from './whistle';
+export { deliveryWorkflow } from './delivery';

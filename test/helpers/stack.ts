@@ -1,8 +1,12 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { type DeliveryConfig, defaultDeliveryConfig } from '../../activities/delivery-config';
 import { createApp } from '../../api/app';
 import { Auth, type Claims } from '../../api/auth';
 import { createLogger } from '../../config/logger';
@@ -41,6 +45,8 @@ export interface Stack {
   env: TestWorkflowEnvironment;
   client: Client;
   database: TestDatabase;
+  /** The channels' settings the worker runs with. */
+  delivery: DeliveryConfig;
   temporal: TemporalSettings;
   auth: Auth;
   worker: Worker;
@@ -51,8 +57,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Partner channels' settings; by default mail is written to a temporary directory and nothing else is configured. */
+  delivery?: Partial<DeliveryConfig>;
+}
+
 /** The whole service as `npm start` wires it — dev server, database, worker, HTTP API on a free port. */
-export async function startStack(): Promise<Stack> {
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const [env, database, workflows] = await Promise.all([startTestTemporal(), openTestDatabase(), workflowBundle()]);
   const taskQueue = `stationflow-test-${process.pid}`;
   const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://localhost:8233' };
@@ -66,10 +77,12 @@ export async function startStack(): Promise<Stack> {
   });
   const auth = new Auth(testSecret, 'stationflow', '1h');
 
+  const delivery: DeliveryConfig = { ...defaultDeliveryConfig, mailDir: fs.mkdtempSync(path.join(os.tmpdir(), 'stationflow-mail-')), ...opts.delivery };
+
   let worker!: Worker;
   let running: Promise<void> = Promise.resolve();
   const startWorker = async () => {
-    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, db: database.db, workflowBundle: workflows, log });
+    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, db: database.db, delivery, workflowBundle: workflows, log });
     running = worker.run();
   };
   const stopWorker = async () => {
@@ -89,6 +102,7 @@ export async function startStack(): Promise<Stack> {
     env,
     client: env.client,
     database,
+    delivery,
     temporal,
     auth,
     get worker() {
