@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { partners } from '../db/schema';
 import { type Assignee, partnerReplyStatuses, partnerReplyUpdate } from '../workflows/case-messages';
 import { type Principal, principalOf, requireRole } from './auth';
-import { caseNotFound, caseRow } from './case-lookup';
+import { caseNotFound, caseRow, queryLiveState } from './case-lookup';
 import { idempotencyKeyOf, IdempotencyKey, runCaseUpdate } from './case-updates';
 import { text } from './case-commands';
 import { CaseId } from './case-view';
@@ -51,7 +51,7 @@ registry.registerPath({
   path: '/api/partner-replies',
   summary: 'A partner or department answers about a task assigned to it',
   description:
-    "Roles: partner (its own token), department. accepted: takes the task on; declined (note required): the task returns to the station's case owner for a new assignee; done: the task is completed. The same Idempotency-Key applies a reply once.",
+    "Roles: partner (its own token; a department's registry entry also answers for its department's tasks), department. accepted: takes the task on; declined (note required): the task returns to the station's case owner for a new assignee; done: the task is completed. The same Idempotency-Key applies a reply once.",
   request: {
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional() }),
     body: { content: { 'application/json': { schema: PartnerReplyBody } } },
@@ -62,12 +62,24 @@ registry.registerPath({
   },
 });
 
-/** Whom the caller answers for: its registry entry (which must be active), or its department. */
-async function assigneeOf(deps: AppDeps, p: Principal): Promise<Assignee> {
+/**
+ * Whom the caller answers for: its department, or its registry entry (which must be active). A department's
+ * registry entry gets the notices of its department's tasks (with what a reply needs), so about a task
+ * assigned to that department it answers for the department.
+ */
+async function assigneeOf(deps: AppDeps, p: Principal, caseId: string, taskId: string): Promise<Assignee> {
   if (p.role === 'department') return { kind: 'department', id: p.departmentId! };
-  const [partner] = await deps.database.db.select({ active: partners.active }).from(partners).where(eq(partners.id, p.partnerId!));
+  const [partner] = await deps.database.db
+    .select({ active: partners.active, kind: partners.kind, departmentId: partners.departmentId })
+    .from(partners)
+    .where(eq(partners.id, p.partnerId!));
   if (!partner?.active) throw problem(403, `Partner ${p.partnerId} is not an active partner`, { type: 'partner-inactive' });
-  return { kind: 'partner', id: p.partnerId! };
+  const self: Assignee = { kind: 'partner', id: p.partnerId! };
+  if (partner.kind !== 'department' || !partner.departmentId) return self;
+  // The workflow checks the assignee again when it applies the reply: this only picks which one the entry speaks as.
+  const live = await queryLiveState(deps, caseId);
+  const task = typeof live === 'object' ? live.tasks?.find((t) => t.id === taskId) : undefined;
+  return task?.assignee.kind === 'department' && task.assignee.id === partner.departmentId ? { kind: 'department', id: partner.departmentId } : self;
 }
 
 export function partnerRepliesRouter(deps: AppDeps): Router {
@@ -76,7 +88,7 @@ export function partnerRepliesRouter(deps: AppDeps): Router {
     const p = principalOf(res);
     const key = idempotencyKeyOf(req);
     const body = parseOr400(PartnerReplyBody, req.body ?? {});
-    const as = await assigneeOf(deps, p);
+    const as = await assigneeOf(deps, p, body.caseId, body.taskId);
     if (!(await caseRow(deps, body.caseId))) throw caseNotFound(body.caseId);
     const { note, ...reply } = body;
     const state = await runCaseUpdate(deps, {
