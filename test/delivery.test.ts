@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { caseEvents } from '../db/schema';
-import { caseWorkflowId } from '../temporal/workflow-ids';
+import { caseWorkflowId, deliveryWorkflowId } from '../temporal/workflow-ids';
+import { keepHistory } from './helpers/histories';
 import { startMailbox, type Mailbox } from './helpers/mailbox';
 import { addPartner, caseRowOf, caseWithTask, deliveryOf, liveState, pushedNotice, repairCase } from './helpers/partners';
 import { startReceiver, type Receiver } from './helpers/receiver';
@@ -105,6 +106,7 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
     expect(new Set(requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set([n.notificationId]));
     expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(1_900);
     expect(receiver.processedFor(hook.path).size).toBe(1);
+    await keepHistory(stack, stack.client.workflow.getHandle(deliveryWorkflowId(n.notificationId)), 'delivery-retried');
   });
 
   it('does not retry a 400: the next channel, email, delivers in the partner’s language', async () => {
@@ -191,7 +193,7 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
     const retryPath = `/api/cases/${caseId}/notifications/${n.notificationId}/retry`;
     expect((await api(stack, 'POST', retryPath, { token: staffToken })).status).toBe(403);
     expect((await api(stack, 'POST', `/api/cases/${caseId}/notifications/00000000-0000-4000-8000-000000000000/retry`, { token: supervisorToken })).status).toBe(404);
-    receiver.script(hook.path, [200]);
+    receiver.unscript(hook.path);
     const retried = await api(stack, 'POST', retryPath, { token: supervisorToken });
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ id: n.notificationId, delivery: { status: 'delivering' } });
@@ -208,6 +210,9 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
     const again = await api(stack, 'POST', retryPath, { token: supervisorToken });
     expect(again.status).toBe(409);
     expect(again.body.type).toMatch(/delivery-conflict/);
+
+    await keepHistory(stack, stack.client.workflow.getHandle(deliveryWorkflowId(n.notificationId)), 'delivery-dead-letter-retried');
+    await keepHistory(stack, h, 'case-partner-unreachable');
   }, 90_000);
 
   it('keeps notices to a department without a registry entry in its inbox, and pushes them once the department registers a channel', async () => {

@@ -1,4 +1,5 @@
 import { deadlineClasses, departments, stations, subdistricts } from '../db/schema';
+import { whistleWorkflowId } from '../temporal/workflow-ids';
 import { api, eventually, type Stack, startStack } from './helpers/stack';
 
 type Res = { status: number; headers: Headers; body: any };
@@ -424,6 +425,8 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
         return v.body.timeline.some((e: { type: string }) => e.type === 'whistle.rating-closed') && v;
       }, 15_000, 'the whistle to finish');
       expect(finished.body).toMatchObject({ status: 'finished', state: 'done' });
+      // The last event is written just before the workflow returns: wait until Temporal has it completed.
+      await eventually(async () => (await stack.client.workflow.getHandle(whistleWorkflowId(w.id)).describe()).status.name === 'COMPLETED', 15_000, 'the whistle workflow to complete');
       expectProblem(await post(w.id, 'check-in', {}, tokens.water!), 409, /is finished/, undefined, 'whistle-finished');
       expectProblem(await post(w.id, 'ratings', { departmentId: 'water', score: 1 }, tokens.staff!), 409, /is finished/, undefined, 'whistle-finished');
     });

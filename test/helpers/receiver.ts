@@ -76,6 +76,8 @@ export interface Receiver {
   expectToken(path: string, token: string): void;
   /** Answers for the next requests on this path, consumed in order (appended to what is left). */
   script(path: string, answers: ScriptedAnswer[]): void;
+  /** Drops what is left of the path's script: it answers 200 from now on (an endpoint that is back). */
+  unscript(path: string): void;
   /** Resolves once `check` holds (checked on every arrival and answer); rejects after timeoutMs. */
   waitFor(check: (r: Receiver) => boolean, timeoutMs?: number): Promise<void>;
   /** Forgets requests, processed keys, counters and scripts; drops delayed and held-open requests. Keeps secrets and tokens. */
@@ -244,6 +246,7 @@ export async function startReceiver(): Promise<Receiver> {
     secret: (path, secret) => void secrets.set(path, secret),
     expectToken: (path, token) => void tokens.set(path, token),
     script: (path, answers) => void scripts.set(path, [...(scripts.get(path) ?? []), ...answers]),
+    unscript: (path) => void scripts.delete(path),
     waitFor: (check, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {
         const done = () => {
