@@ -215,6 +215,14 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
     await keepHistory(stack, h, 'case-partner-unreachable');
   }, 90_000);
 
+  it('keeps partner addresses, phones and resident data out of the logs', () => {
+    const logs = stack.logLines.join('\n');
+    expect(stack.logLines.length).toBeGreaterThan(0);
+    for (const secret of [repairCase.resident.phone, repairCase.resident.name, '+8613800138000', 'gone@hook-silent.example', 'closed@hook-down.example', 'secret-of-']) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+
   it('keeps notices to a department without a registry entry in its inbox, and pushes them once the department registers a channel', async () => {
     const caseId = 'QG-20261123-0506';
     await caseWithTask(stack, caseId, { kind: 'department', id: 'housing' });
