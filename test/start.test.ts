@@ -90,7 +90,8 @@ describe('npm start: the whole service on embedded defaults', () => {
   const waitReady = async (running: Running) => {
     await eventually(async () => {
       if (running.child.exitCode !== null) throw new Error(`npm start exited early:\n${running.output()}`);
-      return (await api(stack(), 'GET', '/readyz')).status === 200;
+      // Ready, and the banner is out (it is printed just after the API starts listening).
+      return (await api(stack(), 'GET', '/readyz')).status === 200 && running.output().includes('stationflow is ready');
     }, 120_000, 'readiness');
   };
 
