@@ -1,7 +1,7 @@
 import { deadlineClasses, partners, stations, subdistricts } from '../db/schema';
 import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { expectProblem } from './helpers/problems';
 
-type Res = { status: number; headers: Headers; body: any };
 
 // Every demand comes from another resident, unless a test means the same one.
 let residents = 0;
@@ -18,13 +18,6 @@ const demand = (extra: Record<string, unknown> = {}) => ({
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
 const homeVisit = { date: '2026-11-24', staff: ['wang'], notes: 'Lives alone on the 5th floor' };
 const subsidyDocuments = ['ID card', 'household register', 'bank card'];
-
-function expectProblem(res: Res, status: number, detail?: RegExp, pointer?: string) {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status } });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  if (detail) expect(res.body.detail).toMatch(detail);
-  if (pointer) expect(res.body.errors?.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
-}
 
 /** Every transition with a body that passes the edge's validation (its fate is the workflow's). */
 const routes: [string, unknown][] = [

@@ -1,16 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { partnerServices, partners } from '../db/schema';
 import { api, type Stack, startStack } from './helpers/stack';
+import { expectProblem } from './helpers/problems';
 
 type Res = { status: number; headers: Headers; body: any };
-
-function expectProblem(res: Res, status: number, detail?: RegExp, pointer?: string, type?: string) {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status } });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  if (detail) expect(res.body.detail).toMatch(detail);
-  if (pointer) expect(res.body.errors?.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
-  if (type) expect(res.body.type).toBe(`/problems/${type}`);
-}
 
 // Contact details that must never reach a log line.
 const hook = 'https://hooks.plumbers.example/stationflow';

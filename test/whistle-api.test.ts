@@ -1,8 +1,8 @@
 import { deadlineClasses, departments, stations, subdistricts } from '../db/schema';
 import { whistleWorkflowId } from '../temporal/workflow-ids';
 import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { expectProblem } from './helpers/problems';
 
-type Res = { status: number; headers: Headers; body: any };
 
 // Every case comes from another resident: the same one again would be a repeat of the open case.
 let residents = 0;
@@ -11,14 +11,6 @@ const resident = () => {
   return { name: `Whistle Resident ${residents}`, phone: `1390000${String(residents).padStart(4, '0')}`, address: `Courtyard ${residents}` };
 };
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
-
-function expectProblem(res: Res, status: number, detail?: RegExp, pointer?: string, type?: string) {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status } });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  if (detail) expect(res.body.detail).toMatch(detail);
-  if (pointer) expect(res.body.errors?.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
-  if (type) expect(res.body.type).toBe(`/problems/${type}`);
-}
 
 const whistleBody = (departmentIds: string[], extra: Record<string, unknown> = {}) => ({
   reason: 'prominent-problem',
