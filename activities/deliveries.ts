@@ -164,7 +164,7 @@ export function deliveryActivities(db: Db, config: DeliveryConfig) {
     };
 
   return {
-    /** The partner's channels in preference order (none when it is inactive); marks the notice as being delivered. */
+    /** The partner's channels in preference order, read afresh each round (none when it is inactive). */
     async deliveryChannels(a: { notificationId: string; round: number }): Promise<ChannelType[]> {
       const notice = await loadNotice(db, a.notificationId);
       return notice.partner.active ? notice.partner.channels.map((c) => c.type) : [];
