@@ -18,6 +18,12 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   migrate(): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Runs `fn` while holding the named lock, exclusive across every process on the same database:
+   * a PostgreSQL session advisory lock on a reserved connection, or (PGlite, which lives in one
+   * process) an in-process queue per name.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -39,6 +45,19 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     return {
       db,
       kind: 'postgres',
+      withLock: async (name, fn) => {
+        const reserved = await client.reserve();
+        try {
+          await reserved`select pg_advisory_lock(hashtextextended(${name}, 0))`;
+          try {
+            return await fn();
+          } finally {
+            await reserved`select pg_advisory_unlock(hashtextextended(${name}, 0))`;
+          }
+        } finally {
+          reserved.release();
+        }
+      },
       migrate: () => migratePostgres(db, { migrationsFolder }),
       ping: async () => {
         await db.execute(sql`select 1`);
@@ -50,9 +69,23 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite({ client, schema });
+  const locks = new Map<string, Promise<unknown>>();
   return {
     db,
     kind: 'pglite',
+    withLock: <T>(name: string, fn: () => Promise<T>) => {
+      const before = locks.get(name) ?? Promise.resolve();
+      const run = before.then(fn, fn);
+      const tail = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      locks.set(name, tail);
+      void tail.then(() => {
+        if (locks.get(name) === tail) locks.delete(name);
+      });
+      return run;
+    },
     migrate: () => migratePglite(db, { migrationsFolder }),
     ping: async () => {
       await db.execute(sql`select 1`);
