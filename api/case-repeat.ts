@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
 import { isHttpError } from 'http-errors';
 import type { Db } from '../db/client';
@@ -15,6 +16,17 @@ import type { AppDeps } from './deps';
 
 const phoneDigits = (phone: string | undefined) => phone?.replace(/\D/g, '') || undefined;
 const normalised = (s: string | undefined) => (s ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * The locks an opening takes so that its repeat check and its opening are one step: one per way two
+ * demands can be the same resident's (the phone's digits; the name and address), within the station and
+ * catalogue item. Hashed: lock names carry no personal data.
+ */
+export function demandLocks(stationId: string, serviceCode: string, resident: ResidentContact): string[] {
+  const digits = phoneDigits(resident.phone);
+  const keys = [`name:${normalised(resident.name)}|${normalised(resident.address)}`, ...(digits ? [`phone:${digits}`] : [])];
+  return keys.map((k) => `demand:${crypto.createHash('sha256').update(JSON.stringify([stationId, serviceCode, k])).digest('hex')}`);
+}
 
 /** Same resident: the same phone number when both have one, else the same name and the same address. */
 export function sameResident(a: ResidentContact, b: ResidentContact): boolean {

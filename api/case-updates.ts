@@ -103,7 +103,7 @@ const refusals: Record<string, { status: number; type: string }> = {
 const retryLater = (detail: string, type: string) => problem(503, detail, { type, headers: { 'Retry-After': '5' } });
 
 /** What a failed update means to the client: a problem with a 4xx for refusals, 503 when Temporal or a worker is away. */
-function updateProblem(
+export function updateProblem(
   err: unknown,
   subject: string,
   timeoutMs: number,
@@ -134,6 +134,20 @@ function updateProblem(
 }
 
 /**
+ * After a change timed out: was it the worker (503 worker-unavailable, from updateProblem) or Temporal
+ * itself? A short probe that needs no worker tells; 503 temporal-unavailable when it gets no answer.
+ */
+export async function temporalAway(deps: AppDeps, err: unknown): Promise<ReturnType<typeof problem> | undefined> {
+  if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) return undefined;
+  try {
+    await deps.client.connection.withDeadline(Date.now() + 2000, () => deps.client.workflowService.getSystemInfo({}));
+    return undefined;
+  } catch (probe) {
+    return retryLater(`Temporal is unavailable: ${(probe as Error).message}`, 'temporal-unavailable');
+  }
+}
+
+/**
  * Runs an update of the case workflow (or of one of its whistles) on behalf of the principal and returns
  * what the update answered: the case's (or whistle's) new state.
  */
@@ -145,7 +159,7 @@ export async function runCaseUpdate<T, R = CaseState>(deps: AppDeps, u: CaseUpda
   try {
     return await deps.client.connection.withDeadline(Date.now() + timeoutMs, () => handle.executeUpdate(u.update, { args, updateId }));
   } catch (err) {
-    const mapped = updateProblem(err, u.target?.subject ?? `Case ${u.caseId}`, timeoutMs, u.target?.gone);
+    const mapped = (await temporalAway(deps, err)) ?? updateProblem(err, u.target?.subject ?? `Case ${u.caseId}`, timeoutMs, u.target?.gone);
     if (!mapped) throw err;
     // The failure's type, never its message: a refusal may quote what the request said.
     const reason = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : (err as Error).name;

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -8,12 +8,12 @@ import { caseChannels, caseCounters, cases, deadlineClasses, idempotencyKeys, se
 import { searchAttributes } from '../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../temporal/client';
 import { caseWorkflow } from '../workflows/case';
-import { type CaseState, type OpenCaseInput, stages } from '../workflows/case-messages';
+import { type CaseState, type OpenCaseInput, openedUpdate, stages } from '../workflows/case-messages';
 import { principalOf, type Principal, requireRole } from './auth';
 import { caseActionsRouter } from './case-actions';
 import { caseToRead } from './case-lookup';
-import { findOpenCase, recordRepeat } from './case-repeat';
-import { IdempotencyKey, idempotencyKeyOf } from './case-updates';
+import { demandLocks, findOpenCase, recordRepeat } from './case-repeat';
+import { defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from './case-updates';
 import { CaseId, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
 import { nextDueAt } from '../workflows/case-facts';
 import type { AppDeps } from './deps';
@@ -107,8 +107,6 @@ const shanghaiDay = (d: Date) =>
     .format(d)
     .replace(/-/g, '');
 
-class IdempotencyRace extends Error {}
-
 function fingerprint(body: OpenCaseBody, stationId: string): string {
   return crypto.createHash('sha256').update(JSON.stringify({ ...body, stationId })).digest('hex');
 }
@@ -193,7 +191,8 @@ async function allocateCase(
         .values({ principal: idempotency.principal, key: idempotency.key, requestHash: idempotency.hash, caseId: input.caseId, input })
         .onConflictDoNothing()
         .returning({ caseId: idempotencyKeys.caseId });
-      if (inserted.length === 0) throw new IdempotencyRace();
+      // Taken by a concurrent request with the same key (it holds the same lock, so only across a crash).
+      if (inserted.length === 0) throw problem(409, `Idempotency-Key ${idempotency.key} is being used by another request; retry it`, { type: 'idempotency-key-in-use' });
     }
     return input;
   });
@@ -213,24 +212,41 @@ async function findIdempotent(db: Db, principal: string, key: string, hash: stri
   return row.input;
 }
 
-async function startCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<void> {
+/**
+ * Starts the case workflow and waits, in the same call (update-with-start), until the case is on record
+ * with its commitments set: after that the 201 means the case can be read, listed and acted on. A retry
+ * (same input) attaches to the workflow already running. 503 when no worker answers in time or Temporal
+ * is unreachable: the start may have been taken, and the same Idempotency-Key applies it once.
+ */
+async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<void> {
+  const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
+  const startWorkflowOperation = new WithStartWorkflowOperation(caseWorkflow, {
+    taskQueue: deps.temporal.taskQueue,
+    workflowId: caseWorkflowId(input.caseId),
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    // A case id is never reused: a retry after its workflow finished must not start a second run.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [
+      { key: searchAttributes.stage, value: 'accept' },
+      { key: searchAttributes.stationId, value: input.stationId },
+      { key: searchAttributes.category, value: input.category },
+      { key: searchAttributes.deadlineClass, value: input.deadlineClass },
+      { key: searchAttributes.overdue, value: false },
+      { key: searchAttributes.lastProgressAt, value: new Date(input.openedAt) },
+    ],
+  });
   try {
-    await deps.client.workflow.start(caseWorkflow, {
-      taskQueue: deps.temporal.taskQueue,
-      workflowId: caseWorkflowId(input.caseId),
-      args: [input],
-      typedSearchAttributes: [
-        { key: searchAttributes.stage, value: 'accept' },
-        { key: searchAttributes.stationId, value: input.stationId },
-        { key: searchAttributes.category, value: input.category },
-        { key: searchAttributes.deadlineClass, value: input.deadlineClass },
-        { key: searchAttributes.overdue, value: false },
-        { key: searchAttributes.lastProgressAt, value: new Date(input.openedAt) },
-      ],
-    });
+    await deps.client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      deps.client.workflow.executeUpdateWithStart(openedUpdate, { updateId: 'opened', startWorkflowOperation }),
+    );
   } catch (err) {
-    // A retried request whose first attempt already started the workflow: the case exists, which is the goal.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // A retried request whose case has run to its end already: the case exists, which is the goal.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    const mapped = (await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs);
+    if (!mapped) throw err;
+    deps.log.warn({ caseId: input.caseId, status: mapped.status, reason: (err as Error).name }, 'case opening not confirmed');
+    throw mapped;
   }
 }
 
@@ -269,29 +285,40 @@ export function casesRouter(deps: AppDeps): Router {
     const principal = `${p.role}:${p.id}`;
     const hash = fingerprint(body, station.id);
 
-    let input = key ? await findIdempotent(db, principal, key, hash) : undefined;
-    const replayed = input !== undefined;
-    if (!input) {
-      const now = new Date();
-      const build = await openCaseInput(db, p, body, station, now);
-      const open = await findOpenCase(db, station.id, body.serviceCode, body.resident);
-      if (open && !body.newFacts) {
-        const state = await recordRepeat(deps, p, open, { demand: body.demand, channel: body.channel }, key);
-        if (state) {
-          deps.log.info({ caseId: open.id, stationId: open.stationId, serviceCode: open.serviceCode }, 'repeated demand recorded on the open case');
-          res.status(200).location(`/api/cases/${open.id}`).json(repeatedDemand(deps, open, state));
-          return;
+    const idempotency = key ? { principal, key, hash } : undefined;
+
+    // A retry of a request already taken: the same case, started if its first attempt could not.
+    let input = idempotency ? await findIdempotent(db, principal, idempotency.key, hash) : undefined;
+    let replayed = input !== undefined;
+    if (input) await openCaseWorkflow(deps, input);
+    else {
+      // The repeat check and the opening are one step per resident and matter: the same demand sent
+      // twice at once opens one case, and the other is recorded on it (on every process of the service).
+      const outcome = await deps.database.withLock(demandLocks(station.id, body.serviceCode, body.resident), async () => {
+        const earlier = idempotency ? await findIdempotent(db, principal, idempotency.key, hash) : undefined;
+        if (earlier) {
+          await openCaseWorkflow(deps, earlier);
+          return { input: earlier, replayed: true };
         }
+        const now = new Date();
+        const build = await openCaseInput(db, p, body, station, now);
+        const open = await findOpenCase(db, station.id, body.serviceCode, body.resident);
+        if (open && !body.newFacts) {
+          const state = await recordRepeat(deps, p, open, { demand: body.demand, channel: body.channel }, key);
+          if (state) return { repeat: { open, state } };
+        }
+        const opened = await allocateCase(db, station, now, (caseId) => build(caseId, open?.id), idempotency);
+        await openCaseWorkflow(deps, opened);
+        return { input: opened, replayed: false };
+      });
+      if ('repeat' in outcome) {
+        const { open, state } = outcome.repeat!;
+        deps.log.info({ caseId: open.id, stationId: open.stationId, serviceCode: open.serviceCode }, 'repeated demand recorded on the open case');
+        res.status(200).location(`/api/cases/${open.id}`).json(repeatedDemand(deps, open, state));
+        return;
       }
-      try {
-        input = await allocateCase(db, station, now, (caseId) => build(caseId, open?.id), key ? { principal, key, hash } : undefined);
-      } catch (err) {
-        if (!(err instanceof IdempotencyRace) || !key) throw err;
-        input = await findIdempotent(db, principal, key, hash);
-        if (!input) throw err;
-      }
+      ({ input, replayed } = outcome);
     }
-    await startCaseWorkflow(deps, input);
     deps.log.info(
       { caseId: input.caseId, stationId: input.stationId, serviceCode: input.serviceCode, relatedCaseId: input.relatedCaseId, replayed },
       'case opened',

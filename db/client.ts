@@ -19,11 +19,12 @@ export interface Database {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   /**
-   * Runs `fn` while holding the named lock, exclusive across every process on the same database:
-   * a PostgreSQL session advisory lock on a reserved connection, or (PGlite, which lives in one
-   * process) an in-process queue per name.
+   * Runs `fn` while holding the named locks, exclusive across every process on the same database:
+   * PostgreSQL session advisory locks taken in sorted order on one connection of a small pool of their
+   * own (so waiting for a lock never takes a connection the holder's queries need), or — PGlite, which
+   * lives in one process — an in-process queue per name. The process ending releases its locks.
    */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  withLock<T>(names: string | string[], fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -42,54 +43,92 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   if (opts.url) {
     const client = postgres(opts.url, { max: opts.max ?? 10, onnotice: () => {} });
     const db = drizzlePostgres({ client, schema });
+    let locks: postgres.Sql | undefined;
     return {
       db,
       kind: 'postgres',
-      withLock: async (name, fn) => {
-        const reserved = await client.reserve();
+      withLock: async (names, fn) => {
+        const keys = [...new Set([names].flat())].sort();
+        locks ??= postgres(opts.url!, { max: 8, onnotice: () => {} });
+        const reserved = await locks.reserve();
+        const taken: string[] = [];
         try {
-          await reserved`select pg_advisory_lock(hashtextextended(${name}, 0))`;
-          try {
-            return await fn();
-          } finally {
-            await reserved`select pg_advisory_unlock(hashtextextended(${name}, 0))`;
+          for (const key of keys) {
+            await reserved`select pg_advisory_lock(hashtextextended(${key}, 0))`;
+            taken.push(key);
           }
+          return await fn();
         } finally {
-          reserved.release();
+          try {
+            for (const key of taken.reverse()) await reserved`select pg_advisory_unlock(hashtextextended(${key}, 0))`;
+          } finally {
+            reserved.release();
+          }
         }
       },
       migrate: () => migratePostgres(db, { migrationsFolder }),
       ping: async () => {
         await db.execute(sql`select 1`);
       },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await Promise.all([client.end({ timeout: 5 }), locks?.end({ timeout: 5 })]);
+      },
     };
   }
   if (opts.pgliteDir) fs.mkdirSync(opts.pgliteDir, { recursive: true });
   const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite({ client, schema });
-  const locks = new Map<string, Promise<unknown>>();
+  const pgliteLocks = new InProcessLocks();
   return {
     db,
     kind: 'pglite',
-    withLock: <T>(name: string, fn: () => Promise<T>) => {
-      const before = locks.get(name) ?? Promise.resolve();
-      const run = before.then(fn, fn);
-      const tail = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      locks.set(name, tail);
-      void tail.then(() => {
-        if (locks.get(name) === tail) locks.delete(name);
-      });
-      return run;
-    },
+    withLock: (names, fn) => pgliteLocks.run([names].flat(), fn),
     migrate: () => migratePglite(db, { migrationsFolder }),
     ping: async () => {
       await db.execute(sql`select 1`);
     },
     close: () => client.close(),
   };
+}
+
+/** Named locks within one process: a holder takes all its names at once; waiters are served in order. */
+class InProcessLocks {
+  private readonly held = new Set<string>();
+  private readonly waiting: { names: string[]; wake: () => void }[] = [];
+
+  async run<T>(names: string[], fn: () => Promise<T>): Promise<T> {
+    const wanted = [...new Set(names)];
+    // Behind an earlier waiter for any of these names, or a holder of one: wait for the turn.
+    if (wanted.some((n) => this.held.has(n)) || this.waiting.some((w) => w.names.some((n) => wanted.includes(n)))) {
+      await new Promise<void>((wake) => this.waiting.push({ names: wanted, wake }));
+    }
+    for (const n of wanted) this.held.add(n);
+    try {
+      return await fn();
+    } finally {
+      for (const n of wanted) this.held.delete(n);
+      this.wakeReady();
+    }
+  }
+
+  /** Wakes, in order, every waiter whose names are all free and not wanted by an earlier waiter. */
+  private wakeReady(): void {
+    const claimed = new Set(this.held);
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i]!;
+      if (w.names.some((n) => claimed.has(n))) {
+        for (const n of w.names) claimed.add(n);
+        i++;
+        continue;
+      }
+      // Taken on the waiter's behalf now, so no newcomer slips in before it runs.
+      for (const n of w.names) {
+        claimed.add(n);
+        this.held.add(n);
+      }
+      this.waiting.splice(i, 1);
+      w.wake();
+    }
+  }
 }

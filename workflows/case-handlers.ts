@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import {
   type Acceptance,
   acceptUpdate,
@@ -15,6 +15,7 @@ import {
   diagnoseUpdate,
   type Evaluation,
   evaluateUpdate,
+  openedUpdate,
   extendDeadlineUpdate,
   type Pause,
   pauseUpdate,
@@ -54,6 +55,11 @@ import { extendClock, pauseClock, recomputeClock, resumeClock, startClock, stopC
  */
 export function registerHandlers(c: CaseRun): void {
   setHandler(caseStateQuery, () => c.state);
+  // The API's update-with-start: answers once the opening is on record.
+  setHandler(openedUpdate, async () => {
+    await condition(() => c.opened);
+    return c.state;
+  });
 
   const update = <T>(check: (s: CaseState, cmd: Command<T>) => void, apply: (c: CaseRun, cmd: Command<T>) => Promise<void>) => ({
     handler: async (cmd: Command<T>) => {

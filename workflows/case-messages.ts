@@ -347,6 +347,11 @@ export type Command<T> = T & { actor: Actor };
 
 export const caseStateQuery = defineQuery<CaseState>('caseState');
 
+/**
+ * Answers once the case is opened: its read-model row written and its commitments set. The API sends it
+ * with the start (update-with-start), so the 201 means the case can be read and acted on.
+ */
+export const openedUpdate = defineUpdate<CaseState>('opened');
 export const acceptUpdate = defineUpdate<CaseState, [Command<Acceptance>]>('accept');
 export const diagnoseUpdate = defineUpdate<CaseState, [Command<Diagnosis>]>('diagnose');
 export const planUpdate = defineUpdate<CaseState, [Command<PlanInput>]>('plan');

@@ -183,7 +183,7 @@ export class CaseRun {
     });
   }
 
-  /** Handle-now affairs pass diagnose and plan without work; each passage is still recorded. */
+  /** Handle-now affairs pass the working stages without work; each passage is still recorded. */
   async pass(stages: Stage[], reason: string): Promise<void> {
     for (const s of stages) if (stageIndex(this.state.stage) < stageIndex(s)) await this.enter(s, { passed: reason });
   }
@@ -193,8 +193,14 @@ export class CaseRun {
 
   /* ---------- opening ---------- */
 
+  /** True once the case is on record with its commitments set (at once for a run continued as new). */
+  opened = false;
+
   async open(): Promise<void> {
-    if (this.input.carried) return; // continued as new: everything is on record already
+    if (this.input.carried) {
+      this.opened = true; // continued as new: everything is on record already
+      return;
+    }
     await activities.recordCaseOpened(this.input);
     this.state.recorded = true;
     upsertSearchAttributes([{ key: searchAttributes.lastProgressAt, value: new Date(this.input.openedAt) }]);
@@ -213,6 +219,7 @@ export class CaseRun {
       deadlineClass: this.state.deadlineClass,
       commitments: clocks.map((c) => ({ id: c.id, kind: c.kind, dueAt: c.dueAt, provisional: c.provisional })),
     });
+    this.opened = true;
   }
 
   resolutionClock(id: string, from: string): Promise<Clock> {

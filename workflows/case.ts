@@ -6,7 +6,13 @@ import { registerHandlers } from './case-handlers';
 import { CaseRun, ClosedEarly, system } from './case-run';
 
 /** Patch ids: histories recorded before a patch keep replaying the code they ran. */
-export const patches = { sixStages: 'case-six-stages' } as const;
+export const patches = {
+  sixStages: 'case-six-stages',
+  /** Opening holds the serial lock: a change sent right after the 201 meets the case with its commitments set. */
+  openingFirst: 'case-opening-first',
+  /** Handle-now records execute and coordinate as passed too, like diagnose and plan. */
+  handleNowPassesAll: 'case-handle-now-passes-all',
+} as const;
 
 /**
  * One resident demand, handled in six steps: accept → diagnose → plan → execute → coordinate → close.
@@ -19,7 +25,8 @@ export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {
   const c = new CaseRun(input);
   registerHandlers(c);
   void c.watchClocks();
-  await c.open();
+  if (patched(patches.openingFirst)) await c.exclusive(() => c.open());
+  else await c.open();
 
   // 1. Accept: in scope, handle at once (即办), or transfer out (转办).
   const acceptance = await c.stage('accept', () => c.state.acceptance);
@@ -33,7 +40,10 @@ export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {
         // 3. Plan: goals and tasks, each with an assignee and a due time.
         await c.stage('plan', () => c.state.plans?.length);
       } else {
+        // 即办: handled at the window, so every working stage is passed and recorded the same way
+        // (a reopened case waits for its revised plan in execute instead).
         await c.pass(['diagnose', 'plan'], 'handled at once');
+        if (!c.state.awaitingRevision && patched(patches.handleNowPassesAll)) await c.pass(['execute', 'coordinate'], 'handled at once');
       }
       // 4. Execute: the station's own tasks are done.
       await c.stage('execute', () => !c.state.awaitingRevision && c.openTasks('staff').length === 0);

@@ -1,0 +1,185 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { and, eq } from 'drizzle-orm';
+import { createApp } from '../api/app';
+import { createLogger } from '../config/logger';
+import { cases } from '../db/schema';
+import { api, type Stack, startStack } from './helpers/stack';
+import { keepHistory } from './helpers/histories';
+import { expectProblem } from './helpers/problems';
+import { caseWorkflowId } from '../temporal/client';
+
+/**
+ * Clients that do not pause: they act on a case the moment its 201 arrives, and send the same demand
+ * twice at once. Issue 11 items 1, 3, 4 and 5, over real HTTP on the real dev server.
+ */
+
+let residents = 0;
+const resident = () => {
+  residents += 1;
+  return { name: `Quick Resident ${residents}`, phone: `1360000${String(residents).padStart(4, '0')}`, address: `Lane ${residents}` };
+};
+const demand = (extra: Record<string, unknown> = {}) => ({ serviceCode: 'home-plumbing-repair', demand: 'Kitchen pipe leaking', resident: resident(), ...extra });
+
+describe('quick clients', () => {
+  let stack: Stack;
+  let staff: string;
+
+  const open = (body: unknown, headers?: Record<string, string>) => api(stack, 'POST', '/api/cases', { token: staff, body, headers });
+  const post = (id: string, path: string, body: unknown, token = staff) => api(stack, 'POST', `/api/cases/${id}/${path}`, { token, body });
+  const view = (id: string) => api(stack, 'GET', `/api/cases/${id}`, { token: staff });
+
+  beforeAll(async () => {
+    stack = await startStack();
+    staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
+  });
+  afterAll(() => stack?.stop());
+
+  it('a case is readable and actionable the moment its 201 arrives', async () => {
+    const opened = await Promise.all(Array.from({ length: 5 }, () => open(demand())));
+    for (const res of opened) expect(res.status).toBe(201);
+    const reads = await Promise.all(opened.map((r) => view(r.body.id)));
+    for (const r of reads) {
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ stage: 'accept', live: true });
+    }
+    // Acting at once: a pause on one, straight after its 201.
+    const res = await open(demand());
+    expect(res.status).toBe(201);
+    const paused = await post(res.body.id, 'pause', { reason: 'Resident is at the hospital' });
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ paused: true, pause: { reason: 'Resident is at the hospital' } });
+    // And the listing has it already.
+    const list = await api(stack, 'GET', '/api/cases?limit=100', { token: staff });
+    expect(list.body.items.map((c: { id: string }) => c.id)).toContain(res.body.id);
+  });
+
+  it('an acceptance right after the 201 meets the response commitment (accept and handle-now)', async () => {
+    const accepted = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const res = await open(demand());
+        expect(res.status).toBe(201);
+        const a = await post(res.body.id, 'acceptance', { decision: 'accept' });
+        expect(a.status).toBe(200);
+        return a.body;
+      }),
+    );
+    for (const c of accepted) {
+      const response = c.clocks.find((k: { kind: string }) => k.kind === 'response');
+      expect(response).toMatchObject({ status: 'met', metAt: c.acceptance.at });
+      const types = c.timeline.map((e: { type: string }) => e.type);
+      expect(types.indexOf('commitments.set')).toBeGreaterThan(-1);
+      expect(types.indexOf('commitments.set')).toBeLessThan(types.indexOf('case.accepted'));
+    }
+
+    const now = await open(demand({ serviceCode: 'residence-certificate' }));
+    expect(now.status).toBe(201);
+    const handled = await post(now.body.id, 'acceptance', { decision: 'handle-now' });
+    expect(handled.status).toBe(200);
+    expect(handled.body.clocks.find((k: { kind: string }) => k.kind === 'response')).toMatchObject({ status: 'met' });
+    expect(handled.body.stage).toBe('close');
+    // Recorded with RECORD_HISTORIES=1: the opening-first and handle-now patches, replayed in CI.
+    await keepHistory(stack, stack.client.workflow.getHandle(caseWorkflowId(now.body.id)), 'case-quick-handle-now');
+    await keepHistory(stack, stack.client.workflow.getHandle(caseWorkflowId(accepted[0]!.id)), 'case-quick-accept');
+  });
+
+  it('handle-now records every stage it passes the same way', async () => {
+    const res = await open(demand({ serviceCode: 'legal-consultation' }));
+    const handled = await post(res.body.id, 'acceptance', { decision: 'handle-now' });
+    expect(handled.status).toBe(200);
+    const entered = handled.body.timeline.filter((e: { type: string }) => e.type === 'stage.entered');
+    const byStage = Object.fromEntries(entered.map((e: { data: { stage: string; passed?: string } }) => [e.data.stage, e.data]));
+    for (const stage of ['diagnose', 'plan', 'execute', 'coordinate']) expect(byStage[stage]).toMatchObject({ stage, passed: 'handled at once' });
+    expect(byStage.close).toBeDefined();
+    expect(byStage.close.passed).toBeUndefined();
+  });
+
+  it('the same demand sent twice at once opens one case; the other is recorded on it as a repeat', async () => {
+    const body = demand();
+    const [a, b] = await Promise.all([open(body, { 'idempotency-key': 'window-1' }), open(body, { 'idempotency-key': 'window-2' })]);
+    expect([a.status, b.status].sort()).toEqual([200, 201]);
+    const created = a.status === 201 ? a : b;
+    const repeat = a.status === 201 ? b : a;
+    expect(repeat.body).toMatchObject({ repeated: true, repeatOf: created.body.id });
+  });
+
+  it('fifty identical demands at once open one case and link forty-nine repeats', async () => {
+    const body = demand({ demand: 'Water coming through the ceiling' });
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => open(body, { 'idempotency-key': `burst-${i}` })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(49);
+    const id = results.find((r) => r.status === 201)!.body.id;
+    for (const r of results.filter((x) => x.status === 200)) expect(r.body.repeatOf).toBe(id);
+    const rows = await stack.database.db
+      .select({ id: cases.id })
+      .from(cases)
+      .where(and(eq(cases.serviceCode, 'home-plumbing-repair'), eq(cases.demand, 'Water coming through the ceiling')));
+    expect(rows).toHaveLength(1);
+    const v = (await view(id)).body;
+    expect(v.repeats).toHaveLength(49);
+    expect(v.timeline.filter((e: { type: string }) => e.type === 'demand.repeated')).toHaveLength(49);
+  });
+
+  it('a retried opening with the same Idempotency-Key, sent concurrently, gives the same case', async () => {
+    const body = demand();
+    const results = await Promise.all(Array.from({ length: 5 }, () => open(body, { 'idempotency-key': 'same-call' })));
+    for (const r of results) expect(r.status).toBe(201);
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    expect(results.filter((r) => r.headers.get('idempotent-replayed') === 'true').length).toBe(4);
+  });
+
+  it('with no worker, an opening answers 503 in the documented way; the same key after the worker returns gives the case', async () => {
+    const body = demand();
+    await stack.stopWorker();
+    let res;
+    try {
+      res = await open(body, { 'idempotency-key': 'worker-away' });
+    } finally {
+      await stack.startWorker();
+    }
+    expectProblem(res, 503, /no worker/i, undefined, 'worker-unavailable');
+    expect(res.headers.get('retry-after')).toBeTruthy();
+    const again = await open(body, { 'idempotency-key': 'worker-away' });
+    expect(again.status).toBe(201);
+    expect((await view(again.body.id)).status).toBe(200);
+    expect((await post(again.body.id, 'acceptance', { decision: 'accept' })).status).toBe(200);
+  });
+
+  it('with Temporal unreachable, an opening answers 503 temporal-unavailable and opens nothing', async () => {
+    // The same API against a Temporal address where nothing listens (a dev server that died).
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 });
+    const app = createApp({
+      config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
+      database: stack.database,
+      client: new Client({ connection, namespace: stack.temporal.namespace }),
+      temporal: stack.temporal,
+      auth: stack.auth,
+      log: createLogger('silent'),
+    });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const down = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      const body = demand();
+      const res = await api(down, 'POST', '/api/cases', { token: staff, body });
+      expectProblem(res, 503, /Temporal/, undefined, 'temporal-unavailable');
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      const rows = await stack.database.db.select({ id: cases.id }).from(cases).where(eq(cases.demand, body.demand));
+      expect(rows.filter((r) => r.id === res.body?.id)).toHaveLength(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close().catch(() => undefined);
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
