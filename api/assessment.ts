@@ -10,6 +10,7 @@ import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { parseOr400 } from './validation';
+import { QueryInstant, supportedRange } from './http/instants';
 
 /**
  * The departments' assessment (双向考核): how they answered whistles — check-in on time and its latency,
@@ -17,16 +18,10 @@ import { parseOr400 } from './validation';
  * Computed in SQL from the read model over the calls made in [from, to).
  */
 
-const Instant = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-    error: 'must be an ISO date YYYY-MM-DD (00:00 Asia/Shanghai) or a date-time with a time zone',
-  })
-  .transform((v) => new Date(v.length === 10 ? `${v}T00:00:00+08:00` : v));
-
 export const AssessmentQuery = z
   .strictObject({
-    from: Instant.meta({ description: 'Calls made at or after this time; a date means 00:00 Asia/Shanghai' }),
-    to: Instant.meta({ description: 'Calls made before this time; must be after from' }),
+    from: QueryInstant.meta({ description: `Calls made at or after this time; a date means 00:00 Asia/Shanghai; ${supportedRange.description}` }),
+    to: QueryInstant.meta({ description: `Calls made before this time; must be after from; ${supportedRange.description}` }),
   })
   .refine((q) => q.to.getTime() > q.from.getTime(), { path: ['to'], message: 'must be after from' });
 

@@ -14,7 +14,9 @@ import { caseActionsRouter } from './case-actions';
 import { caseToRead } from './case-lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './case-repeat';
 import { defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from './case-updates';
-import { CaseId, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
+import { CaseId, caseIdPattern, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
+import { cursorCodec, cursorPart, maxCursorLength } from './http/cursor';
+import { idPattern } from './case-commands';
 import { nextDueAt } from '../workflows/case-facts';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
@@ -48,15 +50,16 @@ const RepeatedDemand = CaseSummary.extend({
   progress: z.object({ stage: z.enum(stages), nextDueAt: z.iso.datetime({ offset: true }).nullable(), overdue: z.boolean() }),
 }).meta({ id: 'RepeatedDemand', description: 'The same demand of the same resident is already open: recorded on that case, no new case' });
 
+const stationIdQuery = z.string().regex(idPattern, 'must be a station id of letters, digits, ".", "_", ":" or "-"');
 export const emptyIsAbsent = (v: unknown) => (v === '' ? undefined : v);
 /** A page of a list: its size and the cursor the previous page returned. */
 export const pageQuery = {
   limit: z.preprocess(emptyIsAbsent, z.coerce.number().int().min(1).max(100).default(20)),
-  cursor: z.preprocess(emptyIsAbsent, z.string().max(300).optional()),
+  cursor: z.preprocess(emptyIsAbsent, z.string().max(maxCursorLength).optional()),
 };
 export const ListCasesQuery = z.strictObject({
   stage: z.preprocess(emptyIsAbsent, z.enum(stages).optional()),
-  stationId: z.preprocess(emptyIsAbsent, z.string().optional()),
+  stationId: z.preprocess(emptyIsAbsent, stationIdQuery.optional()),
   category: z.preprocess(emptyIsAbsent, z.enum(serviceCategories).optional()),
   overdue: z.preprocess(emptyIsAbsent, z.enum(['true', 'false']).optional().meta({ description: 'Only cases past (true) or within (false) their deadlines' })),
   partnerUnreachable: z.preprocess(
@@ -261,15 +264,8 @@ function repeatedDemand(deps: AppDeps, open: typeof cases.$inferSelect, state: C
 
 /* ---------- reading cases ---------- */
 
-const encodeCursor = (row: { openedAt: Date; id: string }) => Buffer.from(`${row.openedAt.toISOString()}|${row.id}`).toString('base64url');
-function decodeCursor(cursor: string): { openedAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const openedAt = new Date(at ?? '');
-  if (!id || Number.isNaN(openedAt.getTime())) {
-    throw problem(400, 'Invalid request query: cursor: not a cursor this API returned', { type: 'validation-failed' });
-  }
-  return { openedAt, id };
-}
+/** Keyset pagination on (openedAt desc, id desc). */
+const caseCursor = cursorCodec<{ openedAt: Date; id: string }>({ openedAt: cursorPart.instant, id: cursorPart.id(caseIdPattern) });
 
 /* ---------- routes ---------- */
 
@@ -342,7 +338,7 @@ export function casesRouter(deps: AppDeps): Router {
     if (q.overdue) where.push(eq(cases.overdue, q.overdue === 'true'));
     if (q.partnerUnreachable) where.push(eq(cases.partnerUnreachable, q.partnerUnreachable === 'true'));
     if (q.cursor) {
-      const c = decodeCursor(q.cursor);
+      const c = caseCursor.decode(q.cursor);
       where.push(or(lt(cases.openedAt, c.openedAt), and(eq(cases.openedAt, c.openedAt), lt(cases.id, c.id))));
     }
     const rows = await db
@@ -355,7 +351,7 @@ export function casesRouter(deps: AppDeps): Router {
     const last = page.at(-1);
     res.json({
       items: page.map((r) => listItem(deps, r)),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last) : undefined,
+      nextCursor: rows.length > q.limit && last ? caseCursor.encode(last) : undefined,
     });
   });
 

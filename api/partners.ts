@@ -12,6 +12,7 @@ import type { AppDeps } from './deps';
 import { departmentErrors, serviceCodeErrors, unknownReferences } from './master-data';
 import { problemResponses, registry } from './openapi';
 import { problem, type ProblemExtras } from './problems';
+import { cursorCodec, cursorPart } from './http/cursor';
 import { parseOr400 } from './validation';
 
 /**
@@ -133,7 +134,7 @@ const CreatedPartner = Partner.extend({ webhookSecret: WebhookSecret }).meta({ i
 
 export const ListPartnersQuery = z.strictObject({
   kind: z.preprocess(emptyIsAbsent, z.enum(partnerKinds).optional()),
-  service: z.preprocess(emptyIsAbsent, z.string().max(100).optional().meta({ description: 'Only partners offering this catalogue item' })),
+  service: z.preprocess(emptyIsAbsent, refId.optional().meta({ description: 'Only partners offering this catalogue item' })),
   active: z.preprocess(emptyIsAbsent, z.enum(['true', 'false']).optional().meta({ description: 'Only active (true) or inactive (false) partners; default: all' })),
   ...pageQuery,
 });
@@ -265,12 +266,8 @@ async function readPartner(db: Db, row: PartnerRow): Promise<Partner> {
   return partnerView(row, (await servicesOf(db, [row.id])).get(row.id) ?? []);
 }
 
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-function decodeCursor(raw: string): string {
-  const id = Buffer.from(raw, 'base64url').toString('utf8');
-  if (!partnerIdPattern.test(id)) throw problem(400, 'Invalid request query: cursor: not a cursor this API returned', { type: 'validation-failed' });
-  return id;
-}
+/** Keyset pagination on the partner id. */
+const partnerCursor = cursorCodec<{ id: string }>({ id: cursorPart.id(partnerIdPattern) });
 
 /* ---------- checking a partner against master data ---------- */
 
@@ -355,7 +352,7 @@ export function partnersRouter(deps: AppDeps): Router {
     if (q.service) {
       where.push(inArray(partners.id, db.select({ id: partnerServices.partnerId }).from(partnerServices).where(eq(partnerServices.serviceCode, q.service))));
     }
-    if (q.cursor) where.push(gt(partners.id, decodeCursor(q.cursor)));
+    if (q.cursor) where.push(gt(partners.id, partnerCursor.decode(q.cursor).id));
     const rows = await db
       .select()
       .from(partners)
@@ -367,7 +364,7 @@ export function partnersRouter(deps: AppDeps): Router {
     const last = page.at(-1);
     res.json({
       items: page.map((r) => partnerView(r, services.get(r.id) ?? [])),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : undefined,
+      nextCursor: rows.length > q.limit && last ? partnerCursor.encode({ id: last.id }) : undefined,
     });
   });
 

@@ -39,6 +39,34 @@ const bodyParserProblems: Record<string, { status: number; type: string; detail:
 
 const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
 
+/** The problem document itself, for `problemHandler` and for answers written below express (`api/http-server.ts`). */
+export function problemDocument(status: number, detail: string, extras: Omit<ProblemExtras, 'headers'> = {}, instance?: string): Record<string, unknown> {
+  const { type, title, ...extensions } = extras;
+  const defaultTitle = createError(status).message;
+  return {
+    type: type ? `${problemTypeBase}${type}` : status >= 500 ? 'about:blank' : `${problemTypeBase}${slug(defaultTitle)}`,
+    title: title ?? defaultTitle,
+    status,
+    detail,
+    ...(instance === undefined ? {} : { instance }),
+    ...extensions,
+  };
+}
+
+/** Errors of express's own making that carry a client's mistake but are not http-errors. */
+function clientMistake(err: unknown, req: { path: string }): { status: number; detail: string; extras: ProblemExtras } | undefined {
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    // The router could not percent-decode a path parameter (e.g. /api/cases/%E0%A4%A).
+    return { status: 400, detail: `The path ${req.path} is not valid percent-encoded UTF-8`, extras: { type: 'malformed-path' } };
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (isHttpError(err) && err.status === 400 && typeof code === 'string' && code.startsWith('Z_')) {
+    // body-parser could not inflate a body sent with Content-Encoding gzip or deflate.
+    return { status: 400, detail: `The request body does not match its Content-Encoding (${code})`, extras: { type: 'malformed-body' } };
+  }
+  return undefined;
+}
+
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
@@ -46,7 +74,10 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     let detail = 'An unexpected error occurred; it has been logged.';
     let extras: ProblemExtras = {};
     const parserProblem = typeof err?.type === 'string' ? bodyParserProblems[err.type] : undefined;
-    if (parserProblem) {
+    const mistake = clientMistake(err, req);
+    if (mistake) {
+      ({ status, detail, extras } = mistake);
+    } else if (parserProblem) {
       status = parserProblem.status;
       detail = parserProblem.detail(err);
       extras = { type: parserProblem.type };
@@ -60,20 +91,12 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     }
     if (status >= 500 && isHttpError(err) && err.expose) log.warn({ path: req.path, status, detail }, 'request could not be served');
     else if (status >= 500) log.error({ err, path: req.path }, 'request failed');
-    const { type, title, headers, ...extensions } = extras;
-    const defaultTitle = createError(status).message;
+    const { headers, ...document } = extras;
     for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
     res
       .status(status)
       .type('application/problem+json')
-      .json({
-        type: type ? `${problemTypeBase}${type}` : status >= 500 ? 'about:blank' : `${problemTypeBase}${slug(defaultTitle)}`,
-        title: title ?? defaultTitle,
-        status,
-        detail,
-        instance: req.originalUrl.split('?')[0],
-        ...extensions,
-      });
+      .json(problemDocument(status, detail, document, req.originalUrl.split('?')[0]));
   };
 }
 

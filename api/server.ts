@@ -1,10 +1,10 @@
-import http from 'node:http';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
 import { loadConfig, requireExternalServices, runMain } from '../config';
 import { createLogger } from '../config/logger';
 import { connectClient } from '../temporal/client';
 import { registerSearchAttributes } from '../temporal/search-attributes';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 
 /** `npm run api`: the HTTP API alone, against external Temporal and PostgreSQL (production). */
 runMain(async () => {
@@ -17,7 +17,7 @@ runMain(async () => {
   const client = await connectClient(temporal);
   await registerSearchAttributes(client.connection, temporal.namespace);
   const app = createApp({ config, database, client, temporal, auth: createAuth(config), log });
-  const server = http.createServer(app).listen(config.PORT, config.HOST, () => {
+  const server = createHttpServer(app, { ...config, log }).listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'API listening');
   });
   let stopping = false;

@@ -7,7 +7,7 @@ import { principalOf, requireRole } from './auth';
 import { emptyIsAbsent, pageQuery } from './cases';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
-import { problem } from './problems';
+import { cursorCodec, cursorPart } from './http/cursor';
 import { parseOr400 } from './validation';
 import { whistleActionsRouter } from './whistle-actions';
 import { whistleToRead } from './whistle-lookup';
@@ -57,16 +57,7 @@ interface Cursor {
   due: Date | null;
   id: string;
 }
-const encodeCursor = (c: Cursor) => Buffer.from(`${c.due?.toISOString() ?? ''}|${c.id}`).toString('base64url');
-
-function decodeCursor(raw: string): Cursor {
-  const [at = '', id = ''] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  const due = at ? new Date(at) : null;
-  if (!whistleIdPattern.test(id) || (due && Number.isNaN(due.getTime()))) {
-    throw problem(400, 'Invalid request query: cursor: not a cursor this API returned', { type: 'validation-failed' });
-  }
-  return { due, id };
-}
+const whistleCursor = cursorCodec<Cursor>({ due: cursorPart.optionalInstant, id: cursorPart.id(whistleIdPattern) });
 
 /** Rows after the cursor in the order `due asc nulls last, id asc`. */
 function after(due: PgColumn, id: PgColumn, c: Cursor): SQL | undefined {
@@ -86,7 +77,7 @@ export function whistlesRouter(deps: AppDeps): Router {
   router.get('/', internal, async (req, res) => {
     const p = principalOf(res);
     const q = parseOr400(ListWhistlesQuery, req.query, 'query');
-    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const cursor = q.cursor ? whistleCursor.decode(q.cursor) : undefined;
     let page: { item: WhistleListItem; due: Date | null }[];
     if (p.role === 'department') {
       // The department's own calls: never the case, never its resident.
@@ -112,7 +103,7 @@ export function whistlesRouter(deps: AppDeps): Router {
     const last = page[q.limit - 1];
     res.json({
       items: page.slice(0, q.limit).map((r) => r.item),
-      nextCursor: page.length > q.limit && last ? encodeCursor({ due: last.due, id: last.item.id }) : undefined,
+      nextCursor: page.length > q.limit && last ? whistleCursor.encode({ due: last.due, id: last.item.id }) : undefined,
     });
   });
 

@@ -50,6 +50,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('100kb'),
+  /* How long the API waits for a client (README "Configuration"): past it, 408 and the connection is closed. */
+  REQUEST_TIMEOUT: duration('30s').pipe(z.number().max(600_000, 'must be at most 10m')),
+  HEADERS_TIMEOUT: duration('10s').pipe(z.number().max(600_000, 'must be at most 10m')),
+  KEEP_ALIVE_TIMEOUT: duration('5s').pipe(z.number().max(600_000, 'must be at most 10m')),
   DATA_DIR: z.string().trim().min(1).default('./data'),
 
   DATABASE_URL: optionalString.pipe(
@@ -94,6 +98,14 @@ export const configSchema = z.object({
   DELIVERY_TIMEOUT: duration('5s'),
   DELIVERY_RETRY_WINDOW: duration('30m'),
   DEAD_LETTER_KEEP: duration('30d'),
+}).superRefine((c, ctx) => {
+  if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HEADERS_TIMEOUT'],
+      message: `must not be longer than REQUEST_TIMEOUT (${c.HEADERS_TIMEOUT} ms > ${c.REQUEST_TIMEOUT} ms)`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

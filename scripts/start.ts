@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { createHttpServer } from '../api/http-server';
 import path from 'node:path';
 import { createApp } from '../api/app';
 import type { Auth } from '../api/auth';
@@ -83,7 +83,7 @@ runMain(async () => {
 
     const auth = createAuth(config);
     const app = createApp({ config, database, client, temporal, auth, log });
-    const server = http.createServer(app);
+    const server = createHttpServer(app, { ...config, log });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
     cleanups.push({
       name: 'API',

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +7,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { type DeliveryConfig, defaultDeliveryConfig } from '../../activities/delivery-config';
 import { createApp } from '../../api/app';
+import { createHttpServer, type HttpServerOptions } from '../../api/http-server';
 import { Auth, type Claims } from '../../api/auth';
+import { loadConfig } from '../../config';
 import { createLogger } from '../../config/logger';
 import type { TemporalSettings } from '../../temporal/client';
 import { temporalExecutable } from '../../temporal/dev-server';
@@ -60,6 +61,8 @@ export interface Stack {
 export interface StackOptions {
   /** Partner channels' settings; by default mail is written to a temporary directory and nothing else is configured. */
   delivery?: Partial<DeliveryConfig>;
+  /** The HTTP server's timeouts (milliseconds); by default the configuration's defaults. */
+  server?: Partial<Omit<HttpServerOptions, 'log'>>;
 }
 
 /** The whole service as `npm start` wires it — dev server, database, worker, HTTP API on a free port. */
@@ -92,7 +95,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await startWorker();
 
   const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log });
-  const server = http.createServer(app);
+  const { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT } = loadConfig({});
+  const server = createHttpServer(app, { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, ...opts.server, log });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
