@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { stations, whistleUrgencies } from '../db/schema';
 import { stages } from '../workflows/case-messages';
-import { blowWhistleUpdate, type WhistleBlown, type WhistleRequest, type WhistleRules } from '../workflows/whistle-messages';
+import { whistleWorkflowId } from '../temporal/workflow-ids';
+import { blowWhistleUpdate, type WhistleBlown, type WhistleRequest, type WhistleRules, whistleOpenedUpdate } from '../workflows/whistle-messages';
 import { principalOf, type Principal, requireRole } from './auth';
 import { caseToActOn } from './case-lookup';
-import { IdempotencyKey, idempotencyKeyOf, runCaseUpdate } from './case-updates';
+import { defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, runCaseUpdate } from './case-updates';
 import { CaseId, type CaseRow } from './case-view';
 import type { AppDeps } from './deps';
 import { departmentErrors, unknownReferences } from './master-data';
@@ -15,7 +16,7 @@ import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { parseOr400 } from './validation';
 import { BlowWhistleBody } from './whistle-commands';
-import { callRows, queryWhistle, whistleRow } from './whistle-lookup';
+import { callRows, whistleRow } from './whistle-lookup';
 import { WhistleView, whistleView } from './whistle-view';
 
 /**
@@ -99,27 +100,25 @@ async function whistleRequest(db: Db, body: z.infer<typeof BlowWhistleBody>, c: 
   return { ...rest, subdistrictId, rules };
 }
 
-const pollMs = 3000;
-
 /**
- * The new whistle's view, once the read model has a row for every department called (polled for up to
- * ~3 s), so that the departments can act on it at once: from the workflow's state, else from the read
- * model, else from what the request and the case tell (no calls yet).
+ * The new whistle's view, once every department called is on record (the whistle's `opened` update), so
+ * that the departments can act on it at once; when no worker confirms that in time, from the read model,
+ * else from what the request and the case tell (no calls yet).
  */
 async function blownView(deps: AppDeps, p: Principal, c: CaseRow, request: WhistleRequest, blown: WhistleBlown): Promise<BlownWhistle> {
   const { db } = deps.database;
   const extra = { escalationId: blown.escalationId, caseStage: blown.stage };
   const id = blown.whistleId;
-  const deadline = Date.now() + pollMs;
-  let calls = await callRows(db, id);
-  while (calls.length < request.departments.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    calls = await callRows(db, id);
-  }
-  const live = await queryWhistle(deps, id);
-  if (live !== undefined && live !== 'not-found') return { ...(await whistleView(deps, { state: live })), ...extra };
+  const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
+  const live = await deps.client.connection
+    .withDeadline(Date.now() + timeoutMs, () => deps.client.workflow.getHandle(whistleWorkflowId(id)).executeUpdate(whistleOpenedUpdate, { updateId: 'opened' }))
+    .catch((err: unknown) => {
+      deps.log.warn({ whistleId: id, reason: (err as Error).name }, 'whistle opening not confirmed; answering from the read model');
+      return undefined;
+    });
+  if (live) return { ...(await whistleView(deps, { state: live })), ...extra };
   const row = await whistleRow(db, id);
-  if (row) return { ...(await whistleView(deps, { row, calls })), ...extra };
+  if (row) return { ...(await whistleView(deps, { row, calls: await callRows(db, id) })), ...extra };
   return {
     id,
     caseId: c.id,

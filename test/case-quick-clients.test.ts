@@ -95,6 +95,30 @@ describe('quick clients', () => {
     expect(byStage.close.passed).toBeUndefined();
   });
 
+  it('a whistle is answerable the moment its 201 arrives: check-ins and a report straight after', async () => {
+    const res = await open(demand({ serviceCode: 'garbage-sorting-complaint' }));
+    expect((await post(res.body.id, 'acceptance', { decision: 'accept' })).status).toBe(200);
+    const blown = await post(res.body.id, 'whistles', {
+      reason: 'joint-enforcement',
+      urgency: 'urgent',
+      summary: 'Garbage left at the north gate every night',
+      departments: ['urban-management', 'housing'],
+      lead: 'urban-management',
+    });
+    expect(blown.status).toBe(201);
+    expect(blown.body).toMatchObject({ live: true, calls: [expect.objectContaining({ departmentId: 'urban-management' }), expect.objectContaining({ departmentId: 'housing' })] });
+    const id = blown.body.id;
+    const as = async (d: string) => stack.token({ role: 'department', department: d, sub: `${d}-duty` });
+    const [lead, co] = await Promise.all([as('urban-management'), as('housing')]);
+    const checkIns = await Promise.all([
+      api(stack, 'POST', `/api/whistles/${id}/check-in`, { token: lead, body: {} }),
+      api(stack, 'POST', `/api/whistles/${id}/check-in`, { token: co, body: {} }),
+    ]);
+    expect(checkIns.map((r) => r.status)).toEqual([200, 200]);
+    const reported = await api(stack, 'POST', `/api/whistles/${id}/report`, { token: co, body: { outcome: 'done', note: 'Bins moved' } });
+    expect(reported.status).toBe(200);
+  });
+
   it('the same demand sent twice at once opens one case; the other is recorded on it as a repeat', async () => {
     const body = demand();
     const [a, b] = await Promise.all([open(body, { 'idempotency-key': 'window-1' }), open(body, { 'idempotency-key': 'window-2' })]);

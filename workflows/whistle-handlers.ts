@@ -1,5 +1,5 @@
 import type { UpdateDefinition } from '@temporalio/common';
-import { setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import { pauseClock, resumeClock } from './clocks';
 import {
   checkInUpdate,
@@ -18,6 +18,7 @@ import {
   type SupervisorCommand,
   type WhistleClosure,
   type WhistleState,
+  whistleOpenedUpdate,
   whistleStateQuery,
 } from './whistle-messages';
 import { callOf, checkCheckIn, checkClosure, checkDecision, checkDispute, checkFeedback, checkRating, checkReport } from './whistle-rules';
@@ -29,6 +30,10 @@ import type { WhistleRun } from './whistle-run';
  */
 export function registerWhistleHandlers(w: WhistleRun): void {
   setHandler(whistleStateQuery, () => w.state);
+  setHandler(whistleOpenedUpdate, async () => {
+    await condition(() => w.opened);
+    return w.state;
+  });
 
   const register = <A>(def: UpdateDefinition<WhistleState, [A]>, check: (s: WhistleState, a: A) => void, apply: (w: WhistleRun, a: A) => Promise<void>) =>
     setHandler(

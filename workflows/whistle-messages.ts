@@ -158,6 +158,8 @@ export const blowWhistleUpdate = defineUpdate<WhistleBlown, [Command<WhistleRequ
 
 export const whistleStateQuery = defineQuery<WhistleState>('whistleState');
 
+/** Answers once every department is called and on record: the API asks it before its 201, so departments can act at once. */
+export const whistleOpenedUpdate = defineUpdate<WhistleState>('opened');
 export const checkInUpdate = defineUpdate<WhistleState, [DepartmentCommand]>('checkIn');
 export const disputeUpdate = defineUpdate<WhistleState, [DepartmentCommand<DisputeInput>]>('dispute');
 export const reportUpdate = defineUpdate<WhistleState, [DepartmentCommand<ReportInput>]>('report');

@@ -27,7 +27,8 @@ export const system: Actor = { id: 'stationflow', role: 'system' };
 export class WhistleRun {
   readonly state: WhistleState;
   private readonly serial = new Serial();
-  private opened = false;
+  /** Every department called (their rows on record): changes may run. */
+  opened = false;
   private clockVersion = 0;
 
   constructor(private readonly input: WhistleInput) {
