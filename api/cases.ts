@@ -20,9 +20,10 @@ import { idPattern } from './case-commands';
 import { nextDueAt } from '../workflows/case-facts';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
-import { problem } from './problems';
+import { problem, type ProblemExtras } from './problems';
 import { assertStationAccess, visibleStations } from './scope';
 import { parseOr400 } from './validation';
+import { text } from './http/text';
 
 export { caseIdPattern } from './case-view';
 
@@ -249,6 +250,9 @@ async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<vo
     const mapped = (await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs);
     if (!mapped) throw err;
     deps.log.warn({ caseId: input.caseId, status: mapped.status, reason: (err as Error).name }, 'case opening not confirmed');
+    // The case id the opening took: the client can follow it, or retry with the same Idempotency-Key.
+    const withId = mapped as { problem?: ProblemExtras };
+    withId.problem = { ...withId.problem, caseId: input.caseId };
     throw mapped;
   }
 }

@@ -252,7 +252,7 @@ describe('HTTP API against the real worker', () => {
   });
 
   describe('when no worker is running', () => {
-    it('still accepts a case (nothing accepted is lost) and serves the read model without hanging', async () => {
+    it('loses no opening (503 with the case id, opened once a worker returns) and serves the read model without hanging', async () => {
       const before = await api(stack, 'POST', '/api/cases', { token: staff, body: demand() });
       await eventually(async () => (await api(stack, 'GET', `/api/cases/${before.body.id}`, { token: staff })).body.timeline?.length > 0, 15_000, 'read model');
       await stack.stopWorker();
@@ -265,13 +265,16 @@ describe('HTTP API against the real worker', () => {
         expect(known.status).toBe(200);
         expect(known.body.live).toBe(false);
         expect(Date.now() - t0).toBeLessThan(10_000);
+        // No worker can put the case on record, so no 201; the start is taken, and the case id is in the problem.
         const accepted = await api(stack, 'POST', '/api/cases', { token: staff, body: demand() });
-        expect(accepted.status).toBe(201);
-        const pending = await api(stack, 'GET', `/api/cases/${accepted.body.id}`, { token: staff });
+        expectProblem(accepted, 503, /no worker is answering/);
+        expect(accepted.body.type).toBe('/problems/worker-unavailable');
+        expect(accepted.body.caseId).toMatch(/^QG-\d{8}-\d{4}$/);
+        const pending = await api(stack, 'GET', `/api/cases/${accepted.body.caseId}`, { token: staff });
         expectProblem(pending, 503, /being opened/);
         await stack.startWorker();
         const later = await eventually(async () => {
-          const r = await api(stack, 'GET', `/api/cases/${accepted.body.id}`, { token: staff });
+          const r = await api(stack, 'GET', `/api/cases/${accepted.body.caseId}`, { token: staff });
           return r.status === 200 && r.body.timeline.length > 0 && r;
         }, 20_000, 'the case opened while the worker was down');
         expect(later.body.live).toBe(true);

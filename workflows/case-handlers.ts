@@ -223,7 +223,7 @@ async function resume(c: CaseRun, r: Command<Resume>): Promise<void> {
 async function extend(c: CaseRun, x: Command<DeadlineExtension>): Promise<void> {
   const clock = currentClock(c.state, x.clock)!;
   const from = clock.dueAt;
-  await extendClock(clock, x.newDueAt, c.now(), { from, to: x.newDueAt, reason: x.reason, by: x.actor.id, at: c.now() });
+  await extendClock(clock, x.newDueAt, c.now(), { from, to: x.newDueAt, reason: x.reason, by: x.actor.id, at: c.now() }, c.state.paused?.since);
   const task = clock.kind === 'task' ? c.state.tasks?.find((t) => t.id === clock.taskId) : undefined;
   if (task) task.dueAt = clock.dueAt;
   await c.record('commitment.extended', x.actor, { clock: x.clock, from, to: clock.dueAt, reason: x.reason });

@@ -4,10 +4,12 @@ import { activities } from './activities';
 import { type CaseState, caseStateQuery, type OpenCaseInput } from './case-messages';
 import { registerHandlers } from './case-handlers';
 import { CaseRun, ClosedEarly, system } from './case-run';
+import { extensionAsGivenPatch } from './clocks';
 
 /** Patch ids: histories recorded before a patch keep replaying the code they ran. */
 export const patches = {
   sixStages: 'case-six-stages',
+  extensionAsGiven: extensionAsGivenPatch,
   /** Opening holds the serial lock: a change sent right after the 201 meets the case with its commitments set. */
   openingFirst: 'case-opening-first',
   /** Handle-now records execute and coordinate as passed too, like diagnose and plan. */

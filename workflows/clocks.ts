@@ -1,5 +1,5 @@
 import type { ClockSchedule } from '../activities/calendar';
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { activities } from './activities';
 import type { Assignee, Clock, ClockKind, GoalUnit, MilestoneKind } from './case-messages';
 
@@ -31,6 +31,22 @@ function apply(c: Clock, s: ClockSchedule, reset: boolean): void {
     if (when === null) return { kind, at: before?.at ?? s.dueAt, done: true };
     return { kind, at: when, done: reset ? false : (before?.done ?? false) };
   });
+}
+
+/** Patch id: an extension lands where the supervisor asked, and a resume never pulls a deadline earlier. */
+export const extensionAsGivenPatch = 'case-extension-as-given';
+
+/**
+ * The one rule for a deadline placed again (behind `extensionAsGivenPatch`): a supervisor's new deadline is
+ * taken as given (`exactly`), and a resume never moves a deadline earlier than it was (`notBefore`). Working
+ * time alone cannot express an instant outside working time: `advance` answers the earliest instant by which
+ * the time has passed, so a target on a Saturday would come back as Friday midnight. The breach follows the
+ * deadline; the warnings stay at 50 % and 75 % of the budget.
+ */
+function holdDeadline(c: Clock, rule: { exactly: string } | { notBefore: string }): void {
+  const at = 'exactly' in rule ? rule.exactly : Date.parse(c.dueAt) < Date.parse(rule.notBefore) ? rule.notBefore : c.dueAt;
+  c.dueAt = at;
+  for (const m of c.milestones) if (m.kind === 'breach') m.at = at;
 }
 
 export async function startClock(spec: {
@@ -80,30 +96,49 @@ export async function pauseClock(c: Clock, now: string): Promise<void> {
 export async function resumeClock(c: Clock, now: string): Promise<void> {
   if (c.status !== 'paused') return;
   const s = await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now });
+  const before = c.dueAt;
   c.status = 'running';
   c.runningSince = now;
   delete c.remainingMs;
   apply(c, s, false);
+  if (patched(extensionAsGivenPatch)) holdDeadline(c, { notBefore: before });
 }
 
-/** A supervisor's extension: the budget grows so that the deadline lands on `newDueAt`. */
-export async function extendClock(c: Clock, newDueAt: string, now: string, record: Clock['extensions'][number]): Promise<void> {
+/**
+ * A supervisor's extension: the budget grows by the clock time up to `newDueAt`, and (patched) the deadline
+ * is `newDueAt` itself, even where it lies outside working time. `pausedSince`: when the case's clocks stopped.
+ */
+export async function extendClock(c: Clock, newDueAt: string, now: string, record: Clock['extensions'][number], pausedSince?: string): Promise<void> {
+  const asGiven = patched(extensionAsGivenPatch);
   if (c.status === 'running' && c.runningSince) {
     c.consumedMs += await activities.measureClock({ unit: c.unit, from: c.runningSince, to: now });
     c.runningSince = now;
     c.budgetMs = c.consumedMs + (await activities.measureClock({ unit: c.unit, from: now, to: newDueAt }));
     apply(c, await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now }), true);
   } else if (c.status === 'paused') {
-    const extra = await activities.measureClock({ unit: c.unit, from: c.dueAt, to: newDueAt });
-    c.budgetMs += extra;
-    c.remainingMs = (c.remainingMs ?? 0) + extra;
+    if (asGiven && pausedSince) {
+      // What is left is the clock time from where the clock stopped to the new deadline (negative when the
+      // deadline lies before it): the old deadline may itself lie before the pause.
+      const stoppedAt = Date.parse(pausedSince) > Date.parse(c.startedAt) ? pausedSince : c.startedAt;
+      const left =
+        Date.parse(newDueAt) >= Date.parse(stoppedAt)
+          ? await activities.measureClock({ unit: c.unit, from: stoppedAt, to: newDueAt })
+          : -(await activities.measureClock({ unit: c.unit, from: newDueAt, to: stoppedAt }));
+      c.budgetMs = c.consumedMs + left;
+      c.remainingMs = left;
+    } else {
+      const extra = await activities.measureClock({ unit: c.unit, from: c.dueAt, to: newDueAt });
+      c.budgetMs += extra;
+      c.remainingMs = (c.remainingMs ?? 0) + extra;
+    }
     c.dueAt = newDueAt;
-    // Placed again on resume; milestones the larger budget moves ahead fire again.
+    // Placed again on resume; milestones the larger budget moves ahead fire again (patched: the breach always).
     c.milestones = c.milestones.map((m) => {
       const fraction = fractions.find(([k]) => k === m.kind)?.[1] ?? 1;
-      return { ...m, done: fraction * c.budgetMs <= c.consumedMs };
+      return { ...m, done: asGiven && m.kind === 'breach' ? false : fraction * c.budgetMs <= c.consumedMs };
     });
   }
+  if (asGiven && (c.status === 'running' || c.status === 'paused')) holdDeadline(c, { exactly: newDueAt });
   delete c.breachedAt;
   c.extensions.push(record);
 }
