@@ -13,7 +13,8 @@ import { problemDocument } from './problems';
  *   hold a slow client for 300 s, checked every 30 s).
  * - `KEEP_ALIVE_TIMEOUT`: how long an idle keep-alive connection is kept (announced in `Keep-Alive`).
  * - What Node refuses before express sees a request — a malformed request line or header (400), oversize
- *   headers (431), a timeout (408) — is answered as `application/problem+json` too, like every other error.
+ *   headers (431), a timeout (408), an `Expect` it cannot meet (417) — is answered as `application/problem+json`
+ *   too, like every other error.
  */
 export type HttpServerOptions = Pick<Config, 'REQUEST_TIMEOUT' | 'HEADERS_TIMEOUT' | 'KEEP_ALIVE_TIMEOUT'> & { log?: Logger };
 
@@ -45,6 +46,14 @@ export function createHttpServer(app: http.RequestListener, options: HttpServerO
     },
     HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, type: 'chunk-extensions-too-large', detail: 'The chunk extensions of the request body are too large' },
   };
+
+  // An `Expect` other than 100-continue: Node would answer a bare 417.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const body = JSON.stringify(
+      problemDocument(417, 'The server cannot meet the request\'s Expect header: only "Expect: 100-continue" is supported', { type: 'expectation-failed' }, req.url?.split('?')[0]),
+    );
+    res.writeHead(417, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }).end(body);
+  });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // Nothing to answer on a connection the client has already reset or closed.

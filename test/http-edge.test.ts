@@ -280,6 +280,11 @@ describe('edges a stranger can reach over HTTP', () => {
       expectRawProblem(res, 408, 'request-timeout', /headers must arrive within 1 s/);
     }, 20_000);
 
+    it('an oversize URL → 431 problem+json', async () => {
+      const res = await rawExchange(stack.url, `GET /api/cases?stage=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: ${host()}\r\n\r\n`);
+      expectRawProblem(res, 431, 'request-header-fields-too-large', /headers are larger than/);
+    });
+
     it('oversize headers → 431 problem+json', async () => {
       const res = await rawExchange(stack.url, `GET /api/cases HTTP/1.1\r\nHost: ${host()}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
       expectRawProblem(res, 431, 'request-header-fields-too-large', /headers are larger than/);
@@ -289,8 +294,23 @@ describe('edges a stranger can reach over HTTP', () => {
       ['a request line that is not HTTP', 'GARBAGE\r\n\r\n'],
       ['a Content-Length that is not a number', 'POST /api/cases HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
       ['a header without a colon', 'GET /api/cases HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n'],
+      ['a method HTTP does not have', 'BREW /api/cases HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['both Content-Length and chunked', 'POST /api/cases HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ])('%s → 400 problem+json', async (_what, head) => {
       expectRawProblem(await rawExchange(stack.url, head), 400, 'malformed-request', /not a valid HTTP\/1\.1 request/);
+    });
+
+    it('a body whose chunk size is not hex → 400 problem+json, though express has the request already', async () => {
+      const res = await rawExchange(
+        stack.url,
+        `POST /api/cases HTTP/1.1\r\nHost: ${host()}\r\nAuthorization: Bearer ${tokens.staff}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+      );
+      expectRawProblem(res, 400, 'malformed-request', /not a valid HTTP\/1\.1 request \(HPE_INVALID_CHUNK_SIZE\)/);
+    });
+
+    it('an Expect the server cannot meet → 417 problem+json', async () => {
+      const res = await rawExchange(stack.url, `GET /healthz HTTP/1.1\r\nHost: ${host()}\r\nExpect: a-teapot\r\nConnection: close\r\n\r\n`);
+      expectRawProblem(res, 417, 'expectation-failed', /only "Expect: 100-continue"/);
     });
 
     it('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT, which the server announces', async () => {
@@ -346,6 +366,8 @@ describe('edges a stranger can reach over HTTP', () => {
       ['/api/partners?service=%00', '#/service'],
       ['/api/partners?service=a&service=b', '#/service'],
       ['/api/partners?kind[]=x', '#/kind%5B%5D'],
+      ['/api/cases?__proto__=x', '#/__proto__'],
+      ['/api/cases?constructor=x&stage=accept', '#/constructor'],
     ])('%s → 400 naming %s', async (path, pointer) => {
       expectProblem(await get(path), 400, undefined, decodeURIComponent(pointer), 'validation-failed');
     });
@@ -358,6 +380,8 @@ describe('edges a stranger can reach over HTTP', () => {
       ['gzip that is not gzip', 400, 'malformed-body', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, '{"a":1}'],
       ['JSON cut short', 400, 'malformed-json', { 'content-type': 'application/json' }, '{"serviceCode":'],
       ['a JSON string', 400, 'malformed-json', { 'content-type': 'application/json' }, '"hello"'],
+      ['JSON nested 40 000 deep', 400, 'validation-failed', { 'content-type': 'application/json' }, `${'['.repeat(40_000)}${']'.repeat(40_000)}`],
+      ['an own __proto__ field', 400, 'validation-failed', { 'content-type': 'application/json' }, '{"__proto__":{"admin":true}}'],
     ])('a body with %s → %i %s', async (_what, status, type, headers, rawBody) => {
       const res = await api(stack, 'POST', '/api/cases', { token: tokens.staff!, headers, rawBody });
       expectProblem(res, status, undefined, undefined, type);
