@@ -14,11 +14,18 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
   return openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { pgliteDir: path.join(config.dataDir, 'pglite') });
 }
 
-/** Applies committed migrations, the idempotent demo master data and the official working-day calendar. */
+/**
+ * Applies committed migrations, the idempotent demo master data and the official working-day calendar.
+ * Under one lock across processes: a worker and an API (or several replicas) booting at once against a
+ * fresh PostgreSQL would otherwise each run the migrations — and the seeds — at the same time, and all but
+ * one fail. The later ones wait, then find everything applied.
+ */
 export async function prepareDatabase(database: Database): Promise<void> {
-  await database.migrate();
-  await seedDemoData(database.db);
-  await seedCalendar(database.db);
+  await database.withLock('stationflow:prepare-database', async () => {
+    await database.migrate();
+    await seedDemoData(database.db);
+    await seedCalendar(database.db);
+  });
 }
 
 export function temporalSettings(config: Config, address: string): TemporalSettings {

@@ -5,6 +5,7 @@ import type { Auth } from '../api/auth';
 import { loadConfig, runMain } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig } from '../config/boot';
 import { createLogger } from '../config/logger';
+import { assertPortFree, type NeededPort, PortInUseError } from '../config/ports';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { demo } from '../db/seed';
 import { connectClient, connectWorkerConnection } from '../temporal/client';
@@ -16,6 +17,8 @@ import { createWorker } from '../temporal/worker';
  * `npm start`: the whole service in one process on embedded defaults — a Temporal dev server (child
  * process, SQLite under DATA_DIR) unless TEMPORAL_ADDRESS is set, an embedded PGlite under DATA_DIR unless
  * DATABASE_URL is set, the worker and the API. Ctrl-C drains the worker and stops everything it started.
+ * A port it needs that is in use stops it at once with one line; the dev server dies with this process,
+ * however it dies, and if the dev server goes first this process stops with exit code 1.
  */
 runMain(async () => {
   const config = loadConfig();
@@ -25,10 +28,12 @@ runMain(async () => {
   let stopping: Promise<void> | undefined;
   const stop = (code: number) =>
     (stopping ??= (async () => {
+      if (cleanups.length === 0) process.exit(code);
       log.info('stopping stationflow');
       for (const { name, run } of cleanups.reverse()) {
         try {
-          await run();
+          // A step that hangs (a worker draining against a dead server) must not keep the process alive.
+          await Promise.race([run(), new Promise((_, reject) => setTimeout(() => reject(new Error('did not finish within 15 s')), 15_000).unref())]);
         } catch (err) {
           log.warn({ err: (err as Error).message }, `stopping ${name} failed`);
         }
@@ -42,6 +47,14 @@ runMain(async () => {
   process.on('SIGTERM', () => void stop(0));
 
   try {
+    // Every port it listens on, before anything starts: never attach to whatever listens there.
+    const ports: NeededPort[] = [{ port: config.PORT, host: config.HOST, variable: 'PORT', what: 'the API' }];
+    if (!config.TEMPORAL_ADDRESS) {
+      ports.push({ port: config.TEMPORAL_DEV_PORT, host: '127.0.0.1', variable: 'TEMPORAL_DEV_PORT', what: 'the Temporal dev server' });
+      ports.push({ port: config.TEMPORAL_UI_PORT, host: '127.0.0.1', variable: 'TEMPORAL_UI_PORT', what: 'the Temporal UI' });
+    }
+    for (const needed of ports) await assertPortFree(needed);
+
     let address = config.TEMPORAL_ADDRESS;
     if (!address) {
       log.info({ dataDir: config.dataDir }, 'starting the Temporal dev server');
@@ -53,6 +66,11 @@ runMain(async () => {
         namespace: config.TEMPORAL_NAMESPACE,
       });
       cleanups.push({ name: 'Temporal dev server', run: dev.stop });
+      void dev.exited.then(({ code, signal }) => {
+        if (stopping) return;
+        log.error(`the Temporal dev server exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}): stopping`);
+        void stop(1);
+      });
       address = dev.address;
     }
 
@@ -77,6 +95,7 @@ runMain(async () => {
       },
     });
     running.catch((err: unknown) => {
+      if (stopping) return log.warn({ err: (err as Error).message }, 'worker failed while stopping');
       log.error({ err }, 'worker failed');
       void stop(1);
     });
@@ -84,7 +103,9 @@ runMain(async () => {
     const auth = createAuth(config);
     const app = createApp({ config, database, client, temporal, auth, log });
     const server = createHttpServer(app, { ...config, log });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve)).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new PortInUseError(config.PORT, 'PORT', 'the API') : err;
+    });
     cleanups.push({
       name: 'API',
       run: () =>
@@ -97,7 +118,8 @@ runMain(async () => {
     const apiUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
     process.stdout.write(await banner({ apiUrl, uiUrl: temporal.uiUrl, database: database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)', auth }));
   } catch (err) {
-    log.error({ err }, 'start failed');
+    if (err instanceof PortInUseError) log.error(err.message);
+    else log.error({ err }, 'start failed');
     await stop(1);
   }
 });

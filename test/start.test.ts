@@ -5,20 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openTestDatabase, type TestDatabase } from './helpers/database';
+import { freePort } from './helpers/ports';
 import { api, eventually } from './helpers/stack';
 
 const root = path.resolve(__dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const groupAlive = (pid: number) => {
   try {
@@ -35,9 +26,29 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-/** `npm start` as a user runs it (tsx scripts/start.ts), in its own process group like a terminal job. */
+/**
+ * The processes of a Temporal dev server keeping its SQLite file in `dataDir`, whoever started them
+ * (`--db-filename <dataDir>/temporal.db` is on each one's command line).
+ */
+function devServerProcesses(dataDir: string): number[] {
+  const dbFile = path.join(dataDir, 'temporal.db');
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string[];
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (cmdline.includes(dbFile) && cmdline.includes('start-dev')) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** `npm start` as a user runs it (its script: node --import tsx scripts/start.ts), in its own process group like a terminal job. */
 function start(env: NodeJS.ProcessEnv): Running {
-  const child = spawn(tsx, ['scripts/start.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -82,6 +93,8 @@ describe('npm start: the whole service on embedded defaults', () => {
   });
   afterAll(async () => {
     for (const r of leftovers) if (r.child.pid && groupAlive(r.child.pid)) process.kill(-r.child.pid, 'SIGKILL');
+    // A dev server that outlived its npm start (the defect these tests catch) is not left running either.
+    for (const pid of devServerProcesses(dataDir)) process.kill(pid, 'SIGKILL');
     await database?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -125,17 +138,20 @@ describe('npm start: the whole service on embedded defaults', () => {
     }, 20_000, 'the Temporal UI to list the workflow');
     expect(ui).toContain('caseWorkflow');
 
-    expect(await stopWithCtrlC(running)).toBe(0);
-    await eventually(async () => !groupAlive(running.child.pid!), 10_000, 'every process of npm start to exit');
+    await stopAndExpectNothingLeft(running);
     await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
   });
 
-  it('keeps earlier cases across a restart (both stores persist)', async () => {
-    const running = start(env);
-    leftovers.push(running);
-    await waitReady(running);
+  /** Ctrl-C, exit code 0, and nothing left: neither npm start's processes nor its dev server (a group of its own). */
+  const stopAndExpectNothingLeft = async (running: Running) => {
+    expect(await stopWithCtrlC(running)).toBe(0);
+    await eventually(async () => !groupAlive(running.child.pid!), 10_000, 'every process of npm start to exit');
+    expect(devServerProcesses(dataDir)).toEqual([]);
+  };
+
+  /** The case the first test opened, read back after a restart: from both stores (live: the workflow answered). */
+  const expectEarlierCase = async () => {
     const { stdout } = await promisify(execFile)(tsx, ['scripts/token.ts', '--role', 'supervisor', '--subdistrict', 'xinjiekou'], { cwd: root, env });
-    // The case is read back after the restart: from both stores (live: the workflow answered).
     const res = await eventually(async () => {
       const r = await api(stack(), 'GET', `/api/cases/${caseId}`, { token: stdout.trim() });
       return r.status === 200 && r.body.timeline.length >= 2 && r;
@@ -143,9 +159,74 @@ describe('npm start: the whole service on embedded defaults', () => {
     expect(res.body).toMatchObject({ id: caseId, live: true, stage: 'accept' });
     // Opened, and its commitments set; nothing lost or doubled by the restart.
     expect(res.body.timeline.map((e: { type: string }) => e.type)).toEqual(['case.opened', 'commitments.set']);
-    expect(await stopWithCtrlC(running)).toBe(0);
-    await eventually(async () => !groupAlive(running.child.pid!), 10_000, 'every process of npm start to exit');
+  };
+
+  it('keeps earlier cases across a restart (both stores persist)', async () => {
+    const running = start(env);
+    leftovers.push(running);
+    await waitReady(running);
+    await expectEarlierCase();
+    await stopAndExpectNothingLeft(running);
   });
+
+  it('takes its dev server with it when killed (kill -9), and starts again on the same ports and data with the earlier case', async () => {
+    const killed = start(env);
+    leftovers.push(killed);
+    await waitReady(killed);
+    expect(devServerProcesses(dataDir)).toHaveLength(1);
+    // kill -9 of the node process: no handler runs, nothing is stopped in order.
+    process.kill(killed.child.pid!, 'SIGKILL');
+    expect(await killed.exited).toBeNull();
+    await eventually(async () => devServerProcesses(dataDir).length === 0, 10_000, `the dev server to die with npm start (left: ${devServerProcesses(dataDir).join(', ')})`);
+
+    const again = start(env);
+    leftovers.push(again);
+    await waitReady(again);
+    await expectEarlierCase();
+    await stopAndExpectNothingLeft(again);
+  }, 300_000);
+
+  it('stops with one line and exit code 1 when its dev server dies under it', async () => {
+    const running = start(env);
+    leftovers.push(running);
+    await waitReady(running);
+    const [devServer] = devServerProcesses(dataDir);
+    process.kill(devServer!, 'SIGKILL');
+    const code = await Promise.race([running.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000))]);
+    expect(code).toBe(1);
+    const errors = running
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{') && JSON.parse(line).level >= 50)
+      .map((line) => JSON.parse(line).msg);
+    expect(errors).toEqual([expect.stringMatching(/^the Temporal dev server exited unexpectedly \(signal SIGKILL\): stopping$/)]);
+    await eventually(async () => !groupAlive(running.child.pid!), 10_000, 'every process of npm start to exit');
+  }, 300_000);
+
+  it.each([
+    ['TEMPORAL_DEV_PORT', 'the Temporal dev server'],
+    ['TEMPORAL_UI_PORT', 'the Temporal UI'],
+    ['PORT', 'the API'],
+  ])('stops at once with one line and exit code 1 when %s is in use, attaching to nothing', async (variable, what) => {
+    const port = Number(env[variable]);
+    const squatter = net.createServer((socket) => socket.end());
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(port, '127.0.0.1', resolve));
+    try {
+      const running = start(env);
+      leftovers.push(running);
+      const code = await Promise.race([running.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000))]);
+      expect(code).toBe(1);
+      const lines = running.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({
+        level: 50,
+        msg: `port ${port} (${variable}, ${what}) is already in use by another process — stop that process (an earlier npm start still running?) or set ${variable} to a free port`,
+      });
+      expect(devServerProcesses(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  }, 120_000);
 
   it('refuses a bad configuration with one line naming the variable', async () => {
     const running = start({ ...env, PORT: 'eighty' });
