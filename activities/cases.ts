@@ -5,6 +5,7 @@ import { caseWorkflowId } from '../temporal/client';
 import type { Actor, OpenCaseInput, Stage } from '../workflows/case-messages';
 import type { DeliveryConfig } from './delivery-config';
 import { pushNotice } from './deliveries';
+import { storable, writing } from './projection-errors';
 
 /** The case row's supervision columns, as the workflow sees them after an event. */
 export interface CaseProjection {
@@ -39,14 +40,20 @@ export interface NotificationInput {
   data: Record<string, unknown>;
 }
 
+/** The opening as written; `storable`: after a refusal, what PostgreSQL cannot hold is replaced (U+FFFD). */
+export type CaseOpenedInput = OpenCaseInput & { storable?: boolean };
+
 /**
  * Writes a newly opened case into the read model with its first timeline event. Idempotent: a retried
- * activity finds both rows and writes nothing more.
+ * activity finds both rows and writes nothing more. Data the database refuses fails it for good
+ * (projection-errors.ts); the workflow then asks again with `storable`.
  */
 function recordCaseOpenedActivity(db: Db) {
-  return async function recordCaseOpened(input: OpenCaseInput): Promise<void> {
+  return async function recordCaseOpened(given: CaseOpenedInput): Promise<void> {
+    const { storable: replace, ...opening } = given;
+    const input = replace ? storable(opening) : opening;
     const openedAt = new Date(input.openedAt);
-    await db.transaction(async (tx) => {
+    await writing(`the opening of case ${input.caseId}`, () => db.transaction(async (tx) => {
       await tx
         .insert(cases)
         .values({
@@ -84,7 +91,7 @@ function recordCaseOpenedActivity(db: Db) {
           },
         })
         .onConflictDoNothing();
-    });
+    }));
   };
 }
 
@@ -96,7 +103,7 @@ function recordCaseOpenedActivity(db: Db) {
 function recordCaseEventActivity(db: Db) {
   return async function recordCaseEvent(e: CaseEventInput): Promise<void> {
     const at = new Date(e.at);
-    await db.transaction(async (tx) => {
+    await writing(`event ${e.seq} (${e.type}) of case ${e.caseId}`, () => db.transaction(async (tx) => {
       const inserted = await tx
         .insert(caseEvents)
         .values({ caseId: e.caseId, eventKey: `e${e.seq}`, seq: e.seq, type: e.type, actor: e.actor.id, actorRole: e.actor.role, at, data: e.data })
@@ -118,7 +125,7 @@ function recordCaseEventActivity(db: Db) {
           projectionSeq: e.seq,
         })
         .where(and(eq(cases.id, e.caseId), lt(cases.projectionSeq, e.seq)));
-    });
+    }));
   };
 }
 
@@ -128,11 +135,14 @@ function recordCaseEventActivity(db: Db) {
  */
 function notifyActivity(db: Db, delivery: DeliveryConfig) {
   return async function notify(n: NotificationInput): Promise<void> {
-    await db
-      .insert(notifications)
-      .values({ key: n.key, caseId: n.caseId, recipientKind: n.recipient.kind, recipientId: n.recipient.id, kind: n.kind, data: n.data, createdAt: new Date(n.at) })
-      .onConflictDoNothing();
-    const [row] = await db.select({ notificationId: notifications.notificationId }).from(notifications).where(eq(notifications.key, n.key));
+    const what = `notice ${n.kind} of case ${n.caseId}`;
+    await writing(what, () =>
+      db
+        .insert(notifications)
+        .values({ key: n.key, caseId: n.caseId, recipientKind: n.recipient.kind, recipientId: n.recipient.id, kind: n.kind, data: n.data, createdAt: new Date(n.at) })
+        .onConflictDoNothing(),
+    );
+    const [row] = await writing(what, () => db.select({ notificationId: notifications.notificationId }).from(notifications).where(eq(notifications.key, n.key)));
     await pushNotice(db, delivery, { notificationId: row!.notificationId, caseId: n.caseId, kind: n.kind, recipient: n.recipient });
   };
 }

@@ -11,6 +11,7 @@ import { rejected } from './channels/outcome';
 import { sendSms } from './channels/sms';
 import { sendWebhook, type WebhookEvent } from './channels/webhook';
 import type { DeliveryConfig } from './delivery-config';
+import { projectionFailure, writing } from './projection-errors';
 import { type NoticeContext, renderEmail, renderSms } from './templates';
 
 /** Kinds whose receiver goes to the resident's home: only these carry the address (never a name or phone). */
@@ -29,10 +30,12 @@ export async function pushNotice(db: Db, config: DeliveryConfig, n: { notificati
     .from(partners)
     .where(recipient.kind === 'partner' ? eq(partners.id, recipient.id) : and(eq(partners.departmentId, recipient.id), eq(partners.active, true)));
   if (!partner) return;
-  await db
-    .update(notifications)
-    .set({ partnerId: partner.id, deliveryStatus: sql`coalesce(${notifications.deliveryStatus}, 'delivering')` })
-    .where(eq(notifications.notificationId, n.notificationId));
+  await writing(`the delivery of notice ${n.notificationId}`, () =>
+    db
+      .update(notifications)
+      .set({ partnerId: partner.id, deliveryStatus: sql`coalesce(${notifications.deliveryStatus}, 'delivering')` })
+      .where(eq(notifications.notificationId, n.notificationId)),
+  );
   const input: DeliveryInput = {
     notificationId: n.notificationId,
     caseId: n.caseId,
@@ -131,14 +134,15 @@ export function deliveryActivities(db: Db, config: DeliveryConfig) {
       const { attempt: n } = Context.current().info;
       const notice = await loadNotice(db, a.notificationId);
       const now = new Date();
-      const [row] = await db
+      const what = `the delivery log of notice ${a.notificationId} (${channel}, round ${a.round})`;
+      const [row] = await writing(what, () => db
         .insert(deliveries)
         .values({ notificationId: a.notificationId, caseId: notice.case.id, partnerId: notice.partner.id, round: a.round, channel, status: 'trying', attempts: n, lastAttemptAt: now })
         .onConflictDoUpdate({
           target: [deliveries.notificationId, deliveries.round, deliveries.channel],
           set: { attempts: sql`greatest(${deliveries.attempts}, excluded.attempts)`, lastAttemptAt: now },
         })
-        .returning({ status: deliveries.status });
+        .returning({ status: deliveries.status }));
       if (row?.status === 'delivered') return;
       const about = { notificationId: a.notificationId, caseId: notice.case.id, partnerId: notice.partner.id, channel, round: a.round, attempt: n };
       try {
@@ -148,18 +152,21 @@ export function deliveryActivities(db: Db, config: DeliveryConfig) {
         await send(notice, contact);
       } catch (err) {
         const message = (err as Error).message;
-        await db.update(deliveries).set({ lastError: message }).where(logKey(a));
+        // The channel's failure is what the workflow acts on; a failed log write must not replace it.
+        await db.update(deliveries).set({ lastError: message }).where(logKey(a)).catch((logErr: unknown) => {
+          log.warn('delivery log not written', { ...about, error: projectionFailure(logErr, what).message });
+        });
         log.warn('notice not delivered', { ...about, error: message });
         throw err;
       }
       const at = new Date();
-      await db.transaction(async (tx) => {
+      await writing(what, () => db.transaction(async (tx) => {
         await tx.update(deliveries).set({ status: 'delivered', deliveredAt: at }).where(logKey(a));
         await tx
           .update(notifications)
           .set({ deliveryStatus: 'delivered', deliveredAt: at, deliveredVia: channel })
           .where(eq(notifications.notificationId, a.notificationId));
-      });
+      }));
       log.info('notice delivered', about);
     };
 
@@ -195,23 +202,28 @@ export function deliveryActivities(db: Db, config: DeliveryConfig) {
 
     /** A channel gave up: the row keeps its last failure over the bare timeout that ended it. Returns the reason kept. */
     async recordChannelGaveUp(a: ChannelAttempt & { error: string }): Promise<string> {
-      const [row] = await db
+      const what = `the delivery log of notice ${a.notificationId} (${a.channel}, round ${a.round})`;
+      const [row] = await writing(what, () => db
         .update(deliveries)
         .set({ status: 'gave-up', gaveUpAt: sql`coalesce(${deliveries.gaveUpAt}, now())`, lastError: sql`coalesce(${deliveries.lastError}, ${a.error})` })
         .where(logKey(a))
-        .returning({ lastError: deliveries.lastError });
+        .returning({ lastError: deliveries.lastError }));
       if (row) return row.lastError ?? a.error;
       // Gave up before any attempt was logged (e.g. its retry window passed while no worker ran).
       const notice = await loadNotice(db, a.notificationId);
-      await db
-        .insert(deliveries)
-        .values({ notificationId: a.notificationId, caseId: notice.case.id, partnerId: notice.partner.id, round: a.round, channel: a.channel, status: 'gave-up', lastError: a.error, gaveUpAt: new Date() })
-        .onConflictDoNothing();
+      await writing(what, () =>
+        db
+          .insert(deliveries)
+          .values({ notificationId: a.notificationId, caseId: notice.case.id, partnerId: notice.partner.id, round: a.round, channel: a.channel, status: 'gave-up', lastError: a.error, gaveUpAt: new Date() })
+          .onConflictDoNothing(),
+      );
       return a.error;
     },
 
     async recordDeliveryStatus(a: { notificationId: string; status: DeliveryStatus }): Promise<void> {
-      await db.update(notifications).set({ deliveryStatus: a.status }).where(eq(notifications.notificationId, a.notificationId));
+      await writing(`the delivery status of notice ${a.notificationId}`, () =>
+        db.update(notifications).set({ deliveryStatus: a.status }).where(eq(notifications.notificationId, a.notificationId)),
+      );
     },
   };
 }

@@ -4,6 +4,7 @@ import { caseEvents, type WhistleInboxState, whistleCalls, whistles } from '../d
 import { whistleWorkflowId } from '../temporal/workflow-ids';
 import type { Actor } from '../workflows/case-messages';
 import type { WhistleInput } from '../workflows/whistle-messages';
+import { storable, writing } from './projection-errors';
 
 /** One called department as the read model keeps it (see db/schema whistleCalls). */
 export interface CallProjection {
@@ -90,15 +91,24 @@ function callRow(whistleId: string, c: CallProjection) {
 }
 
 /**
+ * One whistle event as written: the whistle's input along with the event that creates its rows;
+ * `storable`: after a refusal, what PostgreSQL cannot hold is replaced (U+FFFD) in the rows.
+ */
+export type WhistleEventWrite = WhistleEventInput & { whistle?: WhistleInput; storable?: boolean };
+
+/**
  * Appends one whistle event to its case's timeline (keyed `<whistle>:e<seq>`, so a retry writes nothing
- * twice) and brings the whistle's rows up to date; the first event creates them. An older event never
- * overwrites the rows after a newer one.
+ * twice) and brings the whistle's rows up to date; the first event (or the marker standing for it) creates
+ * them. An older event never overwrites the rows after a newer one. Data the database refuses fails it for
+ * good (projection-errors.ts).
  */
 function recordWhistleEventActivity(db: Db) {
-  return async function recordWhistleEvent(e: WhistleEventInput & { whistle?: WhistleInput }): Promise<void> {
+  return async function recordWhistleEvent(given: WhistleEventWrite): Promise<void> {
+    const { storable: replace, ...write } = given;
+    const e = replace ? storable(write) : write;
     const at = new Date(e.at);
     const p = e.projection;
-    await db.transaction(async (tx) => {
+    await writing(`event ${e.seq} (${e.type}) of whistle ${e.whistleId}`, () => db.transaction(async (tx) => {
       const inserted = await tx
         .insert(caseEvents)
         .values({
@@ -160,7 +170,7 @@ function recordWhistleEventActivity(db: Db) {
         const { whistleId: _w, departmentId: _d, ...changes } = row;
         await tx.insert(whistleCalls).values(row).onConflictDoUpdate({ target: [whistleCalls.whistleId, whistleCalls.departmentId], set: changes });
       }
-    });
+    }));
   };
 }
 

@@ -10,6 +10,7 @@ import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { parseOr400 } from './validation';
+import { line } from './http/text';
 
 /* ---------- schemas: validation at the edge, and the OpenAPI document ---------- */
 
@@ -22,13 +23,13 @@ const CalendarDay = z
   .strictObject({
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD'),
     kind: z.enum(calendarDayKinds).meta({ description: 'holiday: a day off; workday: an adjusted working day on a weekend (调休)' }),
-    name: z.string().trim().min(1, 'must name the holiday').max(100),
+    name: line(100, 'must name the holiday'),
   })
   .meta({ id: 'CalendarDay', description: 'An exception to the weekday rule on one day in Asia/Shanghai' });
 
 export const CalendarImportBody = z
   .strictObject({
-    source: z.string().trim().min(1, 'must name where the data comes from').max(200).meta({ description: "e.g. the State Council notice's number" }),
+    source: line(200, 'must name where the data comes from').meta({ description: "e.g. the State Council notice's number" }),
     days: z.array(CalendarDay).max(366),
   })
   .meta({ id: 'CalendarImport', description: "A year's holidays and adjusted working days; replaces what the year had" });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cleanString, line, text } from './http/text';
 import {
   assigneeKinds,
   decisions,
@@ -14,22 +15,22 @@ import {
  * where the catalogue needs one, …) are the workflow's to enforce (409/422).
  */
 
-export const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+export { line, text } from './http/text';
 const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO date-time with a time zone, e.g. 2026-11-23T10:00:00+08:00' });
-const documents = z.array(text(200)).max(50).meta({ description: 'Names of documents, e.g. "ID card"' });
+const documents = z.array(line(200)).max(50).meta({ description: 'Names of documents, e.g. "ID card"' });
 const idChars = '[A-Za-z0-9][A-Za-z0-9._:-]{0,99}';
 /** Ids of tasks, partners, departments and staff: also what a task id in a path must look like. */
 export const idPattern = new RegExp(`^${idChars}$`);
-export const id = z.string().trim().regex(idPattern, 'must be an id of letters, digits, ".", "_", ":" or "-"');
+export const id = cleanString().trim().regex(idPattern, 'must be an id of letters, digits, ".", "_", ":" or "-"');
 
 export const TransferTarget = z
   .discriminatedUnion('kind', [
     z.strictObject({
       kind: z.literal('department'),
       id: id.meta({ description: 'A subdistrict department id' }),
-      name: text(200).optional().meta({ description: "Filled from the department's record when absent" }),
+      name: line(200).optional().meta({ description: "Filled from the department's record when absent" }),
     }),
-    z.strictObject({ kind: z.literal('agency'), id: id.optional(), name: text(200) }),
+    z.strictObject({ kind: z.literal('agency'), id: id.optional(), name: line(200) }),
   ])
   .meta({ id: 'TransferTarget', description: 'Where a demand is transferred (转办): a subdistrict department, or an agency outside the system' });
 
@@ -45,7 +46,7 @@ export const AcceptanceBody = z
 export const HomeVisit = z
   .strictObject({
     date: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).meta({ description: 'The visit day (Asia/Shanghai)' }),
-    staff: z.array(text(100)).min(1, 'must name who visited').max(20),
+    staff: z.array(line(100)).min(1, 'must name who visited').max(20),
     notes: text(4000),
   })
   .meta({ id: 'HomeVisit' });
@@ -64,7 +65,7 @@ export const Assignee = z.strictObject({ kind: z.enum(assigneeKinds), id }).meta
 export const TaskInput = z
   .strictObject({
     id: id.optional().meta({ description: 'Keep an existing task in a revised plan by naming its id' }),
-    title: text(200),
+    title: line(200),
     assignee: Assignee,
     dueAt: isoTime,
   })
@@ -72,7 +73,7 @@ export const TaskInput = z
 
 export const PlanBody = z
   .strictObject({
-    goals: z.array(text(500)).max(20),
+    goals: z.array(line(500)).max(20),
     tasks: z.array(TaskInput).max(50),
     reason: text(2000).optional().meta({ description: 'Why the plan is revised (required for a revision)' }),
   })
@@ -93,7 +94,7 @@ export const ClosureBody = z
     resolution: z.enum(resolutions),
     summary: text(4000).optional().meta({ description: 'What was done, as told to the resident' }),
     reason: text(2000).optional().meta({ description: 'Required when unresolved' }),
-    certificateNo: text(50).optional().meta({ description: 'Where the catalogue item issues a certificate; generated when absent' }),
+    certificateNo: line(50).optional().meta({ description: 'Where the catalogue item issues a certificate; generated when absent' }),
     transferTo: TransferTarget.optional().meta({ description: 'Required when transferred' }),
   })
   .meta({ id: 'Closure' });
@@ -104,8 +105,7 @@ export const EvaluationBody = z
 
 export const DeadlineExtensionBody = z
   .strictObject({
-    clock: z
-      .string()
+    clock: cleanString()
       .trim()
       .regex(new RegExp(`^(response|resolution|task:${idChars})$`), 'must be response, resolution or task:<task id>'),
     newDueAt: isoTime.meta({ description: 'Must be later than the current deadline' }),

@@ -13,6 +13,7 @@ import {
   EvaluationBody,
 } from './case-commands';
 import type { AppDeps } from './deps';
+import { line, optionalLine, phoneNumber } from './http/text';
 
 /**
  * What the API answers about a case: the summary (lists, opening), the list item (plus the read model's
@@ -25,13 +26,11 @@ const time = z.iso.datetime({ offset: true });
 
 export const Resident = z
   .strictObject({
-    name: z.string().trim().min(1, 'is required').max(100),
-    phone: z
-      .string()
-      .trim()
-      .regex(/^\+?[0-9][0-9 -]{4,19}$/, 'must be a phone number of digits, spaces or dashes')
-      .optional(),
-    address: z.string().trim().max(200).optional(),
+    name: line(100, 'is required'),
+    phone: phoneNumber(/^\+?[0-9][0-9 -]{4,19}$/, 'must be a phone number of digits, spaces or dashes')
+      .optional()
+      .meta({ description: 'Digits, spaces, dashes and a leading plus; full-width digits are taken as ASCII digits (NFKC)' }),
+    address: optionalLine(200).optional(),
   })
   .meta({ id: 'Resident', description: 'Personal data: never logged, never in search attributes or URLs' });
 
@@ -173,6 +172,13 @@ export const CaseView = CaseListItem.extend({
     .array(z.object({ notificationId: z.string(), recipient: z.object({ kind: z.enum(['partner', 'department']), id: z.string() }), kind: z.string(), since: time }))
     .optional()
     .meta({ description: 'Notices that reached nobody (dead letters) until a retry gets them through' }),
+  projectionFailures: z
+    .array(z.object({ seq: z.int(), type: z.string(), at: time, code: z.string().meta({ description: 'The SQLSTATE the database answered' }) }))
+    .optional()
+    .meta({
+      description:
+        'Timeline writes the database refused for good (e.g. text it cannot store): the event is in the live state but not in the timeline, where a timeline.write-failed marker stands for it',
+    }),
   timeline: z.array(TimelineEvent),
 }).meta({ id: 'CaseView' });
 export type CaseView = z.infer<typeof CaseView>;
@@ -269,6 +275,7 @@ function liveParts(state: CaseState, now: number) {
     repeats: state.repeats ?? [],
     escalations: state.escalations ?? [],
     unreachable: state.unreachable ?? [],
+    projectionFailures: state.projectionFailures ?? [],
   };
 }
 

@@ -32,7 +32,7 @@ export { caseIdPattern } from './case-view';
 export const OpenCaseBody = z
   .strictObject({
     serviceCode: z.string().trim().min(1).max(100).meta({ description: "A code from the station's service catalogue" }),
-    demand: z.string().trim().min(1, 'must describe the demand').max(4000),
+    demand: text(4000, 'must describe the demand'),
     channel: z.enum(caseChannels).default('walk-in'),
     deadlineClass: z.string().trim().min(1).max(50).optional().meta({ description: "Overrides the catalogue item's deadline class" }),
     stationId: z.string().trim().min(1).optional().meta({ description: "Staff open cases at their own station; supervisors and admins name it" }),

@@ -6,7 +6,7 @@ import { type Assignee, partnerReplyStatuses, partnerReplyUpdate } from '../work
 import { type Principal, principalOf, requireRole } from './auth';
 import { caseNotFound, caseRow, queryLiveState } from './case-lookup';
 import { idempotencyKeyOf, IdempotencyKey, runCaseUpdate } from './case-updates';
-import { text } from './case-commands';
+import { text } from './http/text';
 import { CaseId } from './case-view';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';

@@ -6,7 +6,8 @@ import { mobilePattern } from '../activities/channels/sms';
 import type { Db } from '../db/client';
 import { noticeLocales, type PartnerKind, partnerKinds, partnerServices, partners } from '../db/schema';
 import { principalOf, requireRole } from './auth';
-import { id as refId, text } from './case-commands';
+import { id as refId } from './case-commands';
+import { line, phoneNumber } from './http/text';
 import { emptyIsAbsent, pageQuery } from './cases';
 import type { AppDeps } from './deps';
 import { departmentErrors, serviceCodeErrors, unknownReferences } from './master-data';
@@ -41,10 +42,9 @@ const EmailChannel = z
 const SmsChannel = z
   .strictObject({
     type: z.literal('sms'),
-    phone: z
-      .string()
-      .trim()
-      .regex(mobilePattern, 'must be a mobile number: E.164 (+8613800138000) or an 11-digit Chinese mobile number (13800138000)'),
+    phone: phoneNumber(mobilePattern, 'must be a mobile number: E.164 (+8613800138000) or an 11-digit Chinese mobile number (13800138000)').meta({
+      description: 'Full-width digits are taken as ASCII digits (NFKC)',
+    }),
   })
   .meta({ id: 'SmsChannel', description: 'Notices are texted in the partner’s locale' });
 export const ContactChannelSchema = z
@@ -64,7 +64,7 @@ const Channels = z
   .meta({ description: 'Contact channels in preference order: the next is tried when one gives up; at most one of each type' });
 
 const Services = z
-  .array(z.string().trim().min(1, 'must not be empty').max(100))
+  .array(line(100))
   .max(100)
   .superRefine((codes, ctx) => {
     codes.forEach((code, i) => {
@@ -77,8 +77,8 @@ const DepartmentId = refId.meta({ description: 'Kind department only (and then r
 
 const fields = {
   kind: z.enum(partnerKinds),
-  name: text(200),
-  nameZh: text(200),
+  name: line(200),
+  nameZh: line(200),
   services: Services,
   channels: Channels,
   locale: z.enum(noticeLocales).meta({ description: 'The language of email and SMS notices' }),

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { forbiddenText } from './http/text';
 import { problem } from './problems';
 
 function pointer(path: PropertyKey[]): string {
@@ -20,8 +21,11 @@ function expectation(issue: z.core.$ZodIssue): string {
 /** Parses input with a zod schema at the edge; failure is a 400 problem listing every field error. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path' | 'Idempotency-Key header' = 'body'): z.infer<S> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const errors = result.error.issues.flatMap((issue) => {
+  // Control characters and lone surrogates are refused in any string, whatever its field's schema says.
+  const poison = forbiddenText(input, where === 'body').map((f) => ({ pointer: pointer(f.path), detail: f.detail }));
+  if (result.success && poison.length === 0) return result.data;
+  const issues = result.success ? [] : result.error.issues;
+  const schemaErrors = issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         pointer: pointer([...issue.path, key]),
@@ -31,6 +35,7 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where
     const missing = issue.code !== 'custom' && valueAt(input, issue.path) === undefined;
     return [{ pointer: pointer(issue.path), detail: missing ? `is required${expectation(issue)}` : issue.message }];
   });
+  const errors = [...schemaErrors, ...poison.filter((p) => !schemaErrors.some((e) => e.pointer === p.pointer))];
   const summary = errors.map((e) => `${e.pointer.slice(2) || where}: ${e.detail}`).join('; ');
   throw problem(400, `Invalid request ${where}: ${summary}`, { type: 'validation-failed', errors });
 }

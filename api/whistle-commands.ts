@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { disputeDecisions, reportOutcomes, whistleReasons } from '../workflows/whistle-messages';
-import { id, text } from './case-commands';
+import { id } from './case-commands';
+import { line, text } from './http/text';
 
 /**
  * Request bodies of the whistle routes, validated at the edge (400 with JSON pointers). They mirror the
@@ -21,12 +22,12 @@ const departmentIds = z
 export const BlowWhistleBody = z
   .strictObject({
     reason: z.enum(whistleReasons),
-    urgency: text(40).meta({ description: 'A code of GET /api/whistle-urgencies: it sets the check-in and report deadlines' }),
+    urgency: line(40).meta({ description: 'A code of GET /api/whistle-urgencies: it sets the check-in and report deadlines' }),
     summary: text(2000).meta({
       description:
         "What the departments are told: the matter in the initiator's words. It must not contain the resident's name, phone number or ID number — departments never see the resident",
     }),
-    location: text(200).optional().meta({ description: 'Where to go, e.g. "Building 5, north gate" (no flat or resident name)' }),
+    location: line(200).optional().meta({ description: 'Where to go, e.g. "Building 5, north gate" (no flat or resident name)' }),
     departments: departmentIds.meta({ description: 'The departments called (1–20, each once); all of the subdistrict of the case’s station' }),
     lead: id.meta({ description: '首接负责: the department that owns the outcome, one of departments; co-handlers report to it' }),
     escalationId: z

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { goalUnits, whistleUrgencies } from '../db/schema';
 import { principalOf, requireRole } from './auth';
-import { text } from './case-commands';
+import { line } from './http/text';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
 import { parseOr400 } from './validation';
@@ -20,8 +20,8 @@ const goal = (what: string) => z.number().positive('must be greater than 0').max
 
 export const WhistleUrgencyBody = z
   .strictObject({
-    name: text(100),
-    nameZh: text(100),
+    name: line(100),
+    nameZh: line(100),
     checkInGoal: goal('How soon a called department checks in (报到)'),
     checkInUnit: z.enum(goalUnits),
     reportGoal: goal('How soon it reports the outcome'),

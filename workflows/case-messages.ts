@@ -294,6 +294,22 @@ export interface Escalation {
   outcome?: { outcome: string; note: string; at: string; by: string };
 }
 
+/**
+ * The failure type of a projection activity's write that can never succeed (the database refused the
+ * data: SQLSTATE classes 21, 22, 23, 42, 54). Not retried; the workflow records it and carries on.
+ */
+export const projectionRejectedType = 'ProjectionRejected';
+
+/** A timeline write the database refused for good: the event (or notice) and the SQLSTATE. */
+export interface ProjectionFailure {
+  /** The sequence number the event would have had (for a notice: the event it followed). */
+  seq: number;
+  /** The event's type, or `notification:<kind>` for a notice. */
+  type: string;
+  at: string;
+  code: string;
+}
+
 export interface CaseState {
   caseId: string;
   stationId: string;
@@ -332,6 +348,8 @@ export interface CaseState {
   escalations?: Escalation[];
   /** Notices that reached nobody (dead letters): the supervisors' "partner unreachable". */
   unreachable?: Unreachable[];
+  /** Timeline writes the database refused for good; a `timeline.write-failed` marker stands for each. */
+  projectionFailures?: ProjectionFailure[];
   overdue?: boolean;
   relatedCaseId?: string;
   /** The timeline's sequence counter (events written so far). */

@@ -8,11 +8,12 @@ import {
 import type { CaseProjection, NotificationInput } from '../activities/cases';
 import { searchAttributes } from '../temporal/search-attribute-keys';
 import { activities } from './activities';
-import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, Stage } from './case-messages';
+import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, ProjectionFailure, Stage } from './case-messages';
 import { isOverdue, isProvisional, nextDueAt, openTasks } from './case-facts';
 import { stageIndex } from './case-rules';
 import { dueMilestones, goalMs, startClock, watchMilestones } from './clocks';
 import { Serial } from './serial';
+import { projectionRejection, writeFailedType } from './projection-failures';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
 const defaultHistoryLimit = 10_000;
@@ -108,12 +109,61 @@ export class CaseRun {
       { key: searchAttributes.nextDueAt, value: due ? new Date(due) : null },
       ...(actor.role === 'system' ? [] : [{ key: searchAttributes.lastProgressAt, value: new Date(at) }]),
     ]);
-    await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
+    try {
+      await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      await this.writeFailed({ seq, type, at, code });
+    }
   }
 
   async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
     const key = `${this.state.caseId}:${this.state.seq ?? 0}:${kind}:${recipient.kind}:${recipient.id}`;
-    await activities.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
+    try {
+      await activities.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      await this.writeFailed({ seq: this.state.seq ?? 0, type: `notification:${kind}`, at: this.now(), code });
+    }
+  }
+
+  /**
+   * A write the database refused for good (projection-failures.ts): kept in the state (the case view
+   * shows it) and marked in the timeline with data that can always be written; the case carries on.
+   * Only ever runs on that failure path, so recorded histories replay unchanged.
+   */
+  private async writeFailed(failure: ProjectionFailure): Promise<void> {
+    (this.state.projectionFailures ??= []).push(failure);
+    const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
+    const data = { failedSeq: failure.seq, failedType: failure.type, code: failure.code };
+    try {
+      await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type: writeFailedType, actor: system, at: this.now(), data, projection: this.projection() });
+    } catch (err) {
+      // Even the marker was refused (the case has no row): the failure stays in the state and the view.
+      if (projectionRejection(err) === undefined) throw err;
+    }
+  }
+
+  /**
+   * Writes the opening. Refused for good (text PostgreSQL cannot hold, from a client that bypassed the
+   * API), it is written again with that text made storable (U+FFFD), so the case is in the read model
+   * and the lists, and the refusal is marked in the timeline.
+   */
+  private async recordOpened(): Promise<void> {
+    try {
+      await activities.recordCaseOpened(this.input);
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      try {
+        await activities.recordCaseOpened({ ...this.input, storable: true });
+      } catch (again) {
+        if (projectionRejection(again) === undefined) throw again;
+      }
+      await this.writeFailed({ seq: 0, type: 'case.opened', at: this.now(), code });
+    }
   }
 
   clocksChanged(): void {
@@ -201,7 +251,7 @@ export class CaseRun {
       this.opened = true; // continued as new: everything is on record already
       return;
     }
-    await activities.recordCaseOpened(this.input);
+    await this.recordOpened();
     this.state.recorded = true;
     upsertSearchAttributes([{ key: searchAttributes.lastProgressAt, value: new Date(this.input.openedAt) }]);
     const rules = this.input.rules;

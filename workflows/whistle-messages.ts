@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, Clock, Command, GoalUnit, Stage } from './case-messages';
+import type { Actor, Clock, Command, GoalUnit, ProjectionFailure, Stage } from './case-messages';
 
 /**
  * Messages of the whistle workflow ("Subdistrict Initiates, Departments Check In", 街乡吹哨、部门报到)
@@ -109,6 +109,8 @@ export interface WhistleState extends Omit<WhistleInput, 'departments' | 'lead'>
   /** The whistle's own sequence of timeline events. */
   seq: number;
   recorded: boolean;
+  /** Timeline writes the database refused for good; a `timeline.write-failed` marker stands for each. */
+  projectionFailures?: ProjectionFailure[];
 }
 
 /* ---------- messages ---------- */

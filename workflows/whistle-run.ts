@@ -4,7 +4,7 @@ import type { NotificationInput } from '../activities/cases';
 import { searchAttributes } from '../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../temporal/workflow-ids';
 import { activities } from './activities';
-import type { Actor, Clock } from './case-messages';
+import type { Actor, Clock, ProjectionFailure } from './case-messages';
 import { isOverdue } from './case-facts';
 import { dueMilestones, goalMs, startClock, stopClock, watchMilestones } from './clocks';
 import {
@@ -15,6 +15,7 @@ import {
   type WhistleState,
 } from './whistle-messages';
 import { Serial } from './serial';
+import { projectionRejection, writeFailedType } from './projection-failures';
 import { activeCalls, awaitedDepartments, callOf, rateable } from './whistle-rules';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
@@ -118,24 +119,67 @@ export class WhistleRun {
       { key: searchAttributes.nextDueAt, value: projection.nextDueAt ? new Date(projection.nextDueAt) : null },
       { key: searchAttributes.overdue, value: projection.overdue },
     ]);
-    await activities.recordWhistleEvent({
-      whistleId: this.state.whistleId,
-      caseId: this.state.caseId,
-      seq,
-      type,
-      actor,
-      at: this.now(),
-      data: { whistleId: this.state.whistleId, ...data },
-      projection,
-      ...(seq === 1 ? { whistle: this.input } : {}),
-    });
-    this.state.recorded = true;
+    const at = this.now();
+    try {
+      await activities.recordWhistleEvent({
+        whistleId: this.state.whistleId,
+        caseId: this.state.caseId,
+        seq,
+        type,
+        actor,
+        at,
+        data: { whistleId: this.state.whistleId, ...data },
+        projection,
+        ...(seq === 1 ? { whistle: this.input } : {}),
+      });
+      this.state.recorded = true;
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      await this.writeFailed({ seq, type, at, code });
+    }
   }
 
   async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
     const s = this.state;
     const key = `${s.whistleId}:${s.seq}:${kind}:${recipient.kind}:${recipient.id}`;
-    await activities.notify({ key, caseId: s.caseId, recipient, kind, at: this.now(), data: { caseId: s.caseId, whistleId: s.whistleId, ...data } });
+    try {
+      await activities.notify({ key, caseId: s.caseId, recipient, kind, at: this.now(), data: { caseId: s.caseId, whistleId: s.whistleId, ...data } });
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      await this.writeFailed({ seq: s.seq, type: `notification:${kind}`, at: this.now(), code });
+    }
+  }
+
+  /**
+   * A write the database refused for good (projection-failures.ts): kept in the state and marked in the
+   * timeline with data that can always be written; the whistle carries on. The marker brings the rows up
+   * to date with what PostgreSQL cannot hold made storable (U+FFFD), and creates them when the refused
+   * event was the first. Only ever runs on that failure path, so recorded histories replay unchanged.
+   */
+  private async writeFailed(failure: ProjectionFailure): Promise<void> {
+    const s = this.state;
+    (s.projectionFailures ??= []).push(failure);
+    const seq = ++s.seq;
+    try {
+      await activities.recordWhistleEvent({
+        whistleId: s.whistleId,
+        caseId: s.caseId,
+        seq,
+        type: writeFailedType,
+        actor: system,
+        at: this.now(),
+        data: { whistleId: s.whistleId, failedSeq: failure.seq, failedType: failure.type, code: failure.code },
+        projection: this.projection(),
+        ...(s.recorded ? {} : { whistle: this.input }),
+        storable: true,
+      });
+      s.recorded = true;
+    } catch (err) {
+      // Even the marker was refused: the failure stays in the state and the whistle's live view.
+      if (projectionRejection(err) === undefined) throw err;
+    }
   }
 
   /** The subdistrict's supervisors: they settle disputes and hear of missed check-ins. */
