@@ -72,7 +72,7 @@ export function createHttpServer(app: http.RequestListener, options: HttpServerO
       type: 'malformed-request',
       detail: `The request is not a valid HTTP/1.1 request (${err.code ?? 'parse error'})`,
     };
-    log?.info({ code: err.code, status: answer.status }, 'client error answered before routing');
+    log?.debug({ code: err.code, status: answer.status }, 'client error answered before routing');
     const body = JSON.stringify(problemDocument(answer.status, answer.detail, { type: answer.type }));
     socket.end(
       `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\n` +
