@@ -69,17 +69,38 @@ export const phoneNumber = (pattern: RegExp, message: string) =>
  * schema forgot the rule is still refused. In bodies (`multiLine`) tab, line feed and carriage return pass
  * here (single-line fields refuse them in their schemas); query and path parameters are one line each.
  */
-export function forbiddenText(input: unknown, multiLine: boolean, path: PropertyKey[] = [], out: { path: PropertyKey[]; detail: string }[] = []) {
-  if (typeof input === 'string') {
-    const why = forbiddenCharacter(input, multiLine);
-    if (why) out.push({ path, detail: why });
-  } else if (Array.isArray(input)) {
-    input.forEach((v, i) => forbiddenText(v, multiLine, [...path, i], out));
-  } else if (input !== null && typeof input === 'object') {
-    for (const [k, v] of Object.entries(input)) {
-      const why = forbiddenCharacter(k, false);
-      if (why) out.push({ path: [...path, k], detail: `field name ${why}` });
-      forbiddenText(v, multiLine, [...path, k], out);
+export function forbiddenText(input: unknown, multiLine: boolean): { path: PropertyKey[]; detail: string }[] {
+  // Iterative, with paths built only for what is reported: a body nested tens of thousands deep (a few
+  // hundred kilobytes of "[") must be a 400 from the schema, not a stack overflow or quadratic copying.
+  interface Node {
+    value: unknown;
+    parent?: Node;
+    key?: PropertyKey;
+    /** For an object's entry: its field name is checked when the entry is reached. */
+    checkKey?: boolean;
+  }
+  const pathOf = (node: Node): PropertyKey[] => {
+    const path: PropertyKey[] = [];
+    for (let n: Node | undefined = node; n?.parent; n = n.parent) path.push(n.key!);
+    return path.reverse();
+  };
+  const out: { path: PropertyKey[]; detail: string }[] = [];
+  const stack: Node[] = [{ value: input }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.checkKey) {
+      const why = forbiddenCharacter(String(node.key), false);
+      if (why) out.push({ path: pathOf(node), detail: `field name ${why}` });
+    }
+    const { value } = node;
+    if (typeof value === 'string') {
+      const why = forbiddenCharacter(value, multiLine);
+      if (why) out.push({ path: pathOf(node), detail: why });
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: node, key: i });
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], parent: node, key: entries[i]![0], checkKey: true });
     }
   }
   return out;
