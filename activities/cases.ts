@@ -1,6 +1,6 @@
 import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { caseEvents, cases, notifications, type RecipientKind } from '../db/schema';
+import { caseEvents, cases, notifications, type RecipientKind, stations } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
 import type { Actor, OpenCaseInput, Stage } from '../workflows/case-messages';
 import type { DeliveryConfig } from './delivery-config';
@@ -134,7 +134,8 @@ function recordCaseEventActivity(db: Db) {
  * registry entry, starts its delivery through their channels (deliveries.ts).
  */
 function notifyActivity(db: Db, delivery: DeliveryConfig) {
-  return async function notify(n: NotificationInput): Promise<void> {
+  return async function notify(given: NotificationInput): Promise<void> {
+    const n = await toSubdistrictSupervisors(db, given);
     const what = `notice ${n.kind} of case ${n.caseId}`;
     await writing(what, () =>
       db
@@ -145,6 +146,16 @@ function notifyActivity(db: Db, delivery: DeliveryConfig) {
     const [row] = await writing(what, () => db.select({ notificationId: notifications.notificationId }).from(notifications).where(eq(notifications.key, n.key)));
     await pushNotice(db, delivery, { notificationId: row!.notificationId, caseId: n.caseId, kind: n.kind, recipient: n.recipient });
   };
+}
+
+/**
+ * Supervisors belong to the subdistrict. Cases opened before they carried their subdistrict name the station
+ * (`supervisor:<station>`); such a notice goes to the station's subdistrict's supervisors instead.
+ */
+async function toSubdistrictSupervisors(db: Db, n: NotificationInput): Promise<NotificationInput> {
+  if (n.recipient.kind !== 'supervisor') return n;
+  const [station] = await db.select({ subdistrictId: stations.subdistrictId }).from(stations).where(eq(stations.id, n.recipient.id));
+  return station ? { ...n, recipient: { kind: 'supervisor', id: station.subdistrictId } } : n;
 }
 
 export function caseActivities(db: Db, delivery: DeliveryConfig) {

@@ -141,9 +141,12 @@ async function openCaseInput(db: Db, p: Principal, body: OpenCaseBody, station: 
       errors: [{ pointer: '#/deadlineClass', detail: 'not a configured deadline class' }],
     });
   }
+  // Supervisors belong to the subdistrict: the case carries it, so its supervisor notices reach them.
+  const [{ subdistrictId } = { subdistrictId: undefined }] = await db.select({ subdistrictId: stations.subdistrictId }).from(stations).where(eq(stations.id, station.id));
   return (caseId: string, relatedCaseId?: string): OpenCaseInput => ({
     caseId,
     stationId: station.id,
+    ...(subdistrictId ? { subdistrictId } : {}),
     serviceCode: item.code,
     category: item.category,
     deadlineClass,

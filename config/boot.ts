@@ -6,6 +6,7 @@ import { seedDemoData } from '../db/seed';
 import type { TemporalSettings } from '../temporal/client';
 import { type DeliveryConfig, defaultDeliveryConfig } from '../activities/delivery-config';
 import type { Config } from './index';
+import type { Logger } from './logger';
 
 /** Boot steps shared by `npm start`, `npm run api` and `npm run worker`. */
 
@@ -41,8 +42,28 @@ export function createAuth(config: Config): Auth {
   return new Auth(resolveAuthSecret(config), config.AUTH_ISSUER, config.AUTH_TOKEN_TTL);
 }
 
-/** The partner channels' settings. Without SMTP_URL, development mail is written under DATA_DIR/mail. */
-export function deliveryConfig(config: Config): DeliveryConfig {
+/**
+ * The API's base URL that partners reply to (`reply.url` of a webhook notice, the reply address in mail and
+ * SMS): PUBLIC_URL; without it, outside production, where the API listens (HOST, PORT — a wildcard HOST as
+ * localhost). In production without PUBLIC_URL there is none: partners cannot reply.
+ */
+export function replyBaseUrl(config: Pick<Config, 'PUBLIC_URL' | 'NODE_ENV' | 'HOST' | 'PORT'>): string | undefined {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL;
+  if (config.NODE_ENV === 'production') return undefined;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return `http://${host}:${config.PORT}`;
+}
+
+/** Said once at boot (log line, `npm start` banner) when partners have no address to reply to. */
+export const noReplyUrlWarning = 'PUBLIC_URL is not set: partners cannot reply (notices carry no reply.url) until it is';
+
+/**
+ * The partner channels' settings. Without SMTP_URL, development mail is written under DATA_DIR/mail. With
+ * `log`, warns once when partners cannot reply (production without PUBLIC_URL).
+ */
+export function deliveryConfig(config: Config, log?: Pick<Logger, 'warn'>): DeliveryConfig {
+  const publicUrl = replyBaseUrl(config);
+  if (!publicUrl) log?.warn(noReplyUrlWarning);
   return {
     ...defaultDeliveryConfig,
     timeoutMs: config.DELIVERY_TIMEOUT,
@@ -53,6 +74,6 @@ export function deliveryConfig(config: Config): DeliveryConfig {
     mailDir: config.SMTP_URL || config.NODE_ENV === 'production' ? undefined : path.join(config.dataDir, 'mail'),
     smsGatewayUrl: config.SMS_GATEWAY_URL,
     smsGatewayToken: config.SMS_GATEWAY_TOKEN,
-    publicUrl: config.PUBLIC_URL,
+    publicUrl,
   };
 }

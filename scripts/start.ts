@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createApp } from '../api/app';
 import type { Auth } from '../api/auth';
 import { loadConfig, runMain } from '../config';
-import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig } from '../config/boot';
+import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig, noReplyUrlWarning, replyBaseUrl } from '../config/boot';
 import { createLogger } from '../config/logger';
 import { assertPortFree, type NeededPort, PortInUseError } from '../config/ports';
 import { installTemporalRuntime } from '../temporal/runtime';
@@ -116,7 +116,7 @@ runMain(async () => {
     });
 
     const apiUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
-    process.stdout.write(await banner({ apiUrl, uiUrl: temporal.uiUrl, database: database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)', auth }));
+    process.stdout.write(await banner({ apiUrl, uiUrl: temporal.uiUrl, database: database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)', auth }) + (replyBaseUrl(config) ? '' : `Warning: ${noReplyUrlWarning}.\n\n`));
   } catch (err) {
     if (err instanceof PortInUseError) log.error(err.message);
     else log.error({ err }, 'start failed');

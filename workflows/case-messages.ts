@@ -54,6 +54,8 @@ export interface OpenCaseInput {
   rules: CommitmentRules;
   /** An earlier case this one follows up (a repeated demand with new facts). */
   relatedCaseId?: string;
+  /** The station's subdistrict, whose supervisors get every supervisor notice (absent in cases opened before). */
+  subdistrictId?: string;
   /** Continue-as-new once the history has this many events (default 10 000). */
   historyLimit?: number;
   /** Set by continue-as-new: the state carried over from the previous run. */
@@ -352,6 +354,8 @@ export interface CaseState {
   projectionFailures?: ProjectionFailure[];
   overdue?: boolean;
   relatedCaseId?: string;
+  /** The station's subdistrict (absent in cases opened before it was carried). */
+  subdistrictId?: string;
   /** The timeline's sequence counter (events written so far). */
   seq?: number;
   /** How many times the workflow continued as new. */

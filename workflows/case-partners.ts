@@ -55,8 +55,8 @@ async function delivery(c: CaseRun, report: DeliveryReport): Promise<void> {
     if (known >= 0) return;
     unreachable.push({ notificationId: report.notificationId, recipient: report.recipient, kind: report.kind, since: c.now() });
     await c.record('partner.unreachable', system, { ...data, lastError: report.lastError });
-    // The supervisors of the station find it in their stuck list, and may retry the delivery.
-    await c.notify({ kind: 'supervisor', id: c.state.stationId }, 'partner.unreachable', data);
+    // The subdistrict's supervisors find it in their stuck list, and may retry the delivery.
+    await c.notify(c.supervisors(), 'partner.unreachable', data);
     await c.notify(c.ownerAssignee(), 'partner.unreachable', data);
   } else {
     if (known < 0) return;

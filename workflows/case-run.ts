@@ -64,6 +64,7 @@ export class CaseRun {
           escalations: [],
           overdue: false,
           ...(input.relatedCaseId ? { relatedCaseId: input.relatedCaseId } : {}),
+          ...(input.subdistrictId ? { subdistrictId: input.subdistrictId } : {}),
           seq: 0,
           runs: 0,
         };
@@ -80,6 +81,15 @@ export class CaseRun {
 
   ownerAssignee(): Assignee {
     return { kind: 'staff', id: this.state.owner ?? this.state.openedBy.id };
+  }
+
+  /**
+   * Supervisors belong to the subdistrict: every supervisor notice of a case goes to its subdistrict's
+   * (README "Who is told what"). A case opened before it carried its subdistrict names its station, which
+   * the notify activity maps to the station's subdistrict.
+   */
+  supervisors(): NotificationInput['recipient'] {
+    return { kind: 'supervisor', id: this.state.subdistrictId ?? this.state.stationId };
   }
 
   /* ---------- the read model and visibility ---------- */
@@ -305,8 +315,8 @@ export class CaseRun {
       if (milestone.kind === 'breach') {
         clock.breachedAt = this.now();
         await this.record('commitment.breached', system, data);
-        // 督办: the supervisors of the station are urged.
-        await this.notify({ kind: 'supervisor', id: this.state.stationId }, 'commitment.breached', data);
+        // 督办: the subdistrict's supervisors are urged.
+        await this.notify(this.supervisors(), 'commitment.breached', data);
         await this.notify(clock.assignee, 'commitment.breached', data);
         if (clock.kind === 'resolution' && this.state.rules?.escalateOnBreach) await this.proposeEscalation(clock);
       } else {
@@ -324,7 +334,7 @@ export class CaseRun {
     const id = `E${escalations.length + 1}`;
     escalations.push({ id, status: 'proposed', reason: `${clock.id} deadline ${clock.dueAt} breached`, at: this.now() });
     await this.record('escalation.proposed', system, { escalationId: id, clock: clock.id });
-    await this.notify({ kind: 'supervisor', id: this.state.stationId }, 'escalation.proposed', { escalationId: id });
+    await this.notify(this.supervisors(), 'escalation.proposed', { escalationId: id });
   }
 
   /* ---------- the end ---------- */

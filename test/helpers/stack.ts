@@ -63,6 +63,8 @@ export interface StackOptions {
   delivery?: Partial<DeliveryConfig>;
   /** The HTTP server's timeouts (milliseconds); by default the configuration's defaults. */
   server?: Partial<Omit<HttpServerOptions, 'log'>>;
+  /** The API's port on 127.0.0.1; by default a free one. */
+  port?: number;
 }
 
 /** The whole service as `npm start` wires it — dev server, database, worker, HTTP API on a free port. */
@@ -97,7 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log });
   const { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT } = loadConfig({});
   const server = createHttpServer(app, { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, ...opts.server, log });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
