@@ -77,7 +77,9 @@ registry.registerPath({
   path: '/api/cases',
   summary: 'Open a case for a resident demand (station staff)',
   description:
-    'A demand whose station, service code and resident match an open case is a repeat (12345 rule): it is recorded on that case and answered 200 with its progress, unless newFacts is true.',
+    'A demand whose station, service code and resident match an open case is a repeat (12345 rule): it is recorded on that case and answered 200 with its progress, unless newFacts is true; the same demand sent twice at once opens one case. ' +
+      'The 201 comes once the case is on record with its commitments set, so it can be read and acted on at once. ' +
+      '503 worker-unavailable: no worker put it on record within 10 s (the problem names the caseId; it opens when a worker returns; retry with the same Idempotency-Key); 503 temporal-unavailable: Temporal did not answer.',
   request: {
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional() }),
     body: { content: { 'application/json': { schema: OpenCaseBody } } },
