@@ -59,7 +59,8 @@ export interface DevServer {
  * - on Linux under `setpriv --pdeathsig SIGKILL` (util-linux): the kernel kills it the moment this process
  *   dies, however it dies (SIGKILL included); elsewhere a watchdog shell kills its group within a second.
  * Ready once it answers on its port; if it exits before, the error carries its last output lines.
- * Check its ports first (config/ports.ts): a port in use makes it exit, never attach to whatever listens there.
+ * Check its ports first (config/ports.ts, as npm start does): a readiness probe cannot tell our server from
+ * another one already listening there.
  */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const ip = '127.0.0.1';
@@ -105,8 +106,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     tail.splice(0, Math.max(0, tail.length - 20));
   };
-  child.stdout!.on('data', (chunk: Buffer) => (keep(chunk), process.stdout.write(chunk)));
-  child.stderr!.on('data', (chunk: Buffer) => (keep(chunk), process.stderr.write(chunk)));
+  // Its output is passed on until it is told to stop: what a server shutting down logs is only noise.
+  let forwarding = true;
+  child.stdout!.on('data', (chunk: Buffer) => (keep(chunk), forwarding && process.stdout.write(chunk)));
+  child.stderr!.on('data', (chunk: Buffer) => (keep(chunk), forwarding && process.stderr.write(chunk)));
   const exited = new Promise<DevServerExit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
@@ -130,6 +133,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      forwarding = false;
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         signalGroup('SIGTERM');
         const kill = setTimeout(() => signalGroup('SIGKILL'), 10_000);
@@ -146,12 +150,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   );
   let settled = false;
   try {
-    await Promise.race([
-      answering(address, opts.readyTimeoutMs ?? 60_000, () => settled),
-      early.then((err) => {
-        throw err;
-      }),
-    ]);
+    const failed = await Promise.race([answering(address, opts.readyTimeoutMs ?? 60_000, () => settled).then(() => undefined), early]);
+    if (failed) throw failed;
   } catch (err) {
     await stop();
     throw err;
@@ -161,11 +161,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   return { address, pid: child.pid!, exited, stop };
 }
 
-/** Resolves once a Temporal frontend answers on `address`. */
+/** Resolves once a Temporal frontend answers on `address`, or once `givenUp`; rejects after `timeoutMs`. */
 async function answering(address: string, timeoutMs: number, givenUp: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (!givenUp() && Date.now() < deadline) {
+  while (Date.now() < deadline) {
+    if (givenUp()) return;
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.close();
