@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { cases } from '../db/schema';
+import { projectionFailure, storable } from '../activities/projection-errors';
 import { createLogger } from '../config/logger';
 import { caseWorkflowId } from '../temporal/client';
 import { installTemporalRuntime } from '../temporal/runtime';
@@ -450,5 +451,43 @@ describe('poison input (PGlite and PostgreSQL)', () => {
     const [row] = await stack.database.db.select().from(cases).where(and(eq(cases.id, id)));
     expect(row!.resolution).toBe('unresolved');
     noResidentDataInLogs();
+  });
+});
+
+describe('projection errors: what is retried, what is not, and what the message carries', () => {
+  /** A database error as drizzle wraps it: its message holds the query's parameters, the cause the SQLSTATE. */
+  const wrapped = (code: string, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(`Failed query: insert into "cases" … params: QG-1,{"name":"${'Qian Secretname'}","phone":"13987654321"}`), {
+      cause: Object.assign(new Error('unsupported Unicode escape sequence'), { code, severity: 'ERROR', ...extra }),
+    });
+
+  it.each(['22P05', '22021', '22001', '23503', '23505', '42703', '21000', '54000'])('SQLSTATE %s can never succeed: non-retryable ProjectionRejected', (code) => {
+    const f = projectionFailure(wrapped(code), 'event 3 (case.paused) of case QG-1');
+    expect({ type: f.type, nonRetryable: f.nonRetryable, details: f.details }).toEqual({
+      type: 'ProjectionRejected',
+      nonRetryable: true,
+      details: [{ code, what: 'event 3 (case.paused) of case QG-1' }],
+    });
+    expect(f.message).toBe(`the database refused event 3 (case.paused) of case QG-1 (SQLSTATE ${code}); not retried`);
+    expect(f.cause).toBeUndefined();
+  });
+
+  it.each(['57P01', '40001', '40P01', '53300', '08006', 'XX000'])('SQLSTATE %s is transient: retried, without the parameters', (code) => {
+    const f = projectionFailure(wrapped(code), 'event 3 (case.paused) of case QG-1');
+    expect({ type: f.type, nonRetryable: f.nonRetryable }).toEqual({ type: 'ProjectionUnavailable', nonRetryable: false });
+    expect(f.message).toBe(`could not write event 3 (case.paused) of case QG-1 (SQLSTATE ${code}); retrying`);
+    expect(JSON.stringify([f.message, f.details, f.cause])).not.toMatch(/Secretname|13987654321/);
+  });
+
+  it('connection errors (Node codes, EPIPE included) are transient', () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE']) {
+      const err = Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code, syscall: 'connect' });
+      const f = projectionFailure(Object.assign(new Error('Failed query: … params: Qian Secretname'), { cause: err }), 'x');
+      expect({ nonRetryable: f.nonRetryable, message: f.message }).toEqual({ nonRetryable: false, message: `could not write x (${code}); retrying` });
+    }
+  });
+
+  it('storable replaces only NUL and lone surrogates, everywhere in the value', () => {
+    expect(storable({ a: 'x\u0000y', b: ['\ud800', '😀'], c: 1, d: null, e: 'é\u0007' })).toEqual({ a: 'x\ufffdy', b: ['\ufffd', '😀'], c: 1, d: null, e: 'é\u0007' });
   });
 });
