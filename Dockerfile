@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # One image for both stationflow processes; docker-compose.yml picks the command:
-#   API (default): node_modules/.bin/tsx api/server.ts
-#   worker:        node_modules/.bin/tsx temporal/worker-main.ts
+#   API (default): node --import tsx api/server.ts
+#   worker:        node --import tsx temporal/worker-main.ts
 # Both need DATABASE_URL, TEMPORAL_ADDRESS and AUTH_SECRET (32+ characters) at run time.
 #
 # Debian (glibc), not Alpine: the Temporal SDK's native core-bridge module needs glibc.
@@ -43,4 +43,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-CMD ["node_modules/.bin/tsx", "api/server.ts"]
+CMD ["node", "--import", "tsx", "api/server.ts"]
