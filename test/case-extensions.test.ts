@@ -1,5 +1,6 @@
+import { importCalendarYear } from '../db/calendar';
 import { caseWorkflowId } from '../temporal/client';
-import { caseStateQuery, type CaseState, type Clock, extendDeadlineUpdate, pauseUpdate, rejections, resumeUpdate } from '../workflows/case-messages';
+import { calendarChangedSignal, caseStateQuery, type CaseState, type Clock, extendDeadlineUpdate, pauseUpdate, rejections, resumeUpdate } from '../workflows/case-messages';
 import { act, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
@@ -177,5 +178,31 @@ describe('deadline extensions land where the supervisor asked', () => {
     expect(resolution(s.clocks).extensions).toHaveLength(extensions);
     if (s.paused) await toggle(past.length + future.length);
     await keepHistory(stack, h, 'case-extension-as-given');
+  });
+
+  // Last in this file: it imports 2027 into the file's database.
+  it('a new calendar year does not pull an extended deadline earlier than asked', async () => {
+    const id = 'QG-20261201-0702';
+    // 25 working days from now reach January 2027, which has no official data yet: provisional.
+    const h = await openCase(stack, id, { rules: { ...generalRules, responseGoal: null, responseUnit: null, resolutionGoal: 25, resolutionUnit: 'working-days' } });
+    const before = resolution((await h.query(caseStateQuery)).clocks);
+    // The first Saturday, 12:00 in Beijing, a week after the deadline.
+    let target = beijingMidnight(new Date(Date.parse(before.dueAt) + 8 * hour + 7 * day).toISOString().slice(0, 10)) + 12 * hour;
+    while (new Date(target + 8 * hour).getUTCDay() !== 6) target += day;
+    const newDueAt = new Date(target).toISOString();
+    const extended = resolution((await act(h, extendDeadlineUpdate, { clock: 'resolution', newDueAt, reason: 'Waiting for the landlord' }, supervisor)).clocks);
+    expect({ dueAt: extended.dueAt, provisional: extended.provisional }).toEqual({ dueAt: newDueAt, provisional: true });
+
+    // The year's notice makes the Saturday before an adjusted working day (调休): more working time before
+    // the deadline, which counted alone would end a day earlier.
+    const saturdayBefore = new Date(target - 7 * day + 8 * hour).toISOString().slice(0, 10);
+    await importCalendarYear(stack.database.db, 2027, [{ date: saturdayBefore, kind: 'workday', name: 'Adjusted working day' }], { source: 'test notice', importedBy: 'admin', at: new Date() });
+    await h.signal(calendarChangedSignal, { years: [2027] });
+    const recomputed = await eventually(async () => {
+      const c = resolution((await h.query(caseStateQuery)).clocks);
+      return !c.provisional && c;
+    }, 10_000, 'the recomputed deadline');
+    expect(recomputed.dueAt).toBe(newDueAt);
+    expect(recomputed.milestones.find((m) => m.kind === 'breach')!.at).toBe(newDueAt);
   });
 });

@@ -38,7 +38,8 @@ export const extensionAsGivenPatch = 'case-extension-as-given';
 
 /**
  * The one rule for a deadline placed again (behind `extensionAsGivenPatch`): a supervisor's new deadline is
- * taken as given (`exactly`), and a resume never moves a deadline earlier than it was (`notBefore`). Working
+ * taken as given (`exactly`), and neither a resume nor a new calendar moves a deadline earlier than it was, or
+ * than the supervisor asked (`notBefore`). Working
  * time alone cannot express an instant outside working time: `advance` answers the earliest instant by which
  * the time has passed, so a target on a Saturday would come back as Friday midnight. The breach follows the
  * deadline; the warnings stay at 50 % and 75 % of the budget.
@@ -148,6 +149,9 @@ export async function recomputeClock(c: Clock): Promise<boolean> {
   if (c.status !== 'running' || !c.runningSince || !c.provisional || c.unit !== 'working-days') return false;
   const before = c.dueAt;
   apply(c, await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: c.runningSince }), false);
+  // A supervisor's deadline stays where it was asked for, whatever the new calendar counts.
+  const asked = c.extensions.at(-1)?.to;
+  if (asked && patched(extensionAsGivenPatch)) holdDeadline(c, { notBefore: asked });
   return c.dueAt !== before || !c.provisional;
 }
 
