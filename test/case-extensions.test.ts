@@ -204,5 +204,7 @@ describe('deadline extensions land where the supervisor asked', () => {
     }, 10_000, 'the recomputed deadline');
     expect(recomputed.dueAt).toBe(newDueAt);
     expect(recomputed.milestones.find((m) => m.kind === 'breach')!.at).toBe(newDueAt);
+    await eventually(async () => (await timeline(stack, id)).some((e) => e.type === 'commitments.recomputed'), 5000, 'the recompute in the timeline');
+    await keepHistory(stack, h, 'case-extension-recomputed');
   });
 });
