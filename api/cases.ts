@@ -14,7 +14,7 @@ import { caseActionsRouter } from './case-actions';
 import { caseToRead } from './case-lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './case-repeat';
 import { defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from './case-updates';
-import { CaseId, caseIdPattern, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
+import { CaseId, caseIdPattern, type CaseRow, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
 import { cursorCodec, cursorPart, maxCursorLength } from './http/cursor';
 import { idPattern } from './case-commands';
 import { nextDueAt } from '../workflows/case-facts';
@@ -271,6 +271,46 @@ function repeatedDemand(deps: AppDeps, open: typeof cases.$inferSelect, state: C
   };
 }
 
+type Opening = { input: OpenCaseInput; replayed: boolean; repeat?: undefined } | { repeat: { open: CaseRow; state: CaseState } };
+
+/**
+ * A demand at the window: the case it opens (or, for a retry with the same Idempotency-Key, opened
+ * already), or the open case it repeats. The repeat check and the opening are one step per resident and
+ * matter — the same demand sent twice at once opens one case and is recorded on it once — on every
+ * process of the service (Database.withLock).
+ */
+async function openDemand(
+  deps: AppDeps,
+  p: Principal,
+  body: OpenCaseBody,
+  station: { id: string; casePrefix: string },
+  idempotency?: { principal: string; key: string; hash: string },
+): Promise<Opening> {
+  const { db } = deps.database;
+  const retried = () => (idempotency ? findIdempotent(db, idempotency.principal, idempotency.key, idempotency.hash) : Promise.resolve(undefined));
+  const again = async (input: OpenCaseInput): Promise<Opening> => {
+    // Started again in case its first attempt could not: the workflow id makes that the same case.
+    await openCaseWorkflow(deps, input);
+    return { input, replayed: true };
+  };
+  const earlier = await retried();
+  if (earlier) return again(earlier);
+  return deps.database.withLock(demandLocks(station.id, body.serviceCode, body.resident), async () => {
+    const raced = await retried();
+    if (raced) return again(raced);
+    const now = new Date();
+    const build = await openCaseInput(db, p, body, station, now);
+    const open = await findOpenCase(db, station.id, body.serviceCode, body.resident);
+    if (open && !body.newFacts) {
+      const state = await recordRepeat(deps, p, open, { demand: body.demand, channel: body.channel }, idempotency?.key);
+      if (state) return { repeat: { open, state } };
+    }
+    const input = await allocateCase(db, station, now, (caseId) => build(caseId, open?.id), idempotency);
+    await openCaseWorkflow(deps, input);
+    return { input, replayed: false };
+  });
+}
+
 /* ---------- reading cases ---------- */
 
 /** Keyset pagination on (openedAt desc, id desc). */
@@ -290,40 +330,14 @@ export function casesRouter(deps: AppDeps): Router {
     const principal = `${p.role}:${p.id}`;
     const hash = fingerprint(body, station.id);
 
-    const idempotency = key ? { principal, key, hash } : undefined;
-
-    // A retry of a request already taken: the same case, started if its first attempt could not.
-    let input = idempotency ? await findIdempotent(db, principal, idempotency.key, hash) : undefined;
-    let replayed = input !== undefined;
-    if (input) await openCaseWorkflow(deps, input);
-    else {
-      // The repeat check and the opening are one step per resident and matter: the same demand sent
-      // twice at once opens one case, and the other is recorded on it (on every process of the service).
-      const outcome = await deps.database.withLock(demandLocks(station.id, body.serviceCode, body.resident), async () => {
-        const earlier = idempotency ? await findIdempotent(db, principal, idempotency.key, hash) : undefined;
-        if (earlier) {
-          await openCaseWorkflow(deps, earlier);
-          return { input: earlier, replayed: true };
-        }
-        const now = new Date();
-        const build = await openCaseInput(db, p, body, station, now);
-        const open = await findOpenCase(db, station.id, body.serviceCode, body.resident);
-        if (open && !body.newFacts) {
-          const state = await recordRepeat(deps, p, open, { demand: body.demand, channel: body.channel }, key);
-          if (state) return { repeat: { open, state } };
-        }
-        const opened = await allocateCase(db, station, now, (caseId) => build(caseId, open?.id), idempotency);
-        await openCaseWorkflow(deps, opened);
-        return { input: opened, replayed: false };
-      });
-      if ('repeat' in outcome) {
-        const { open, state } = outcome.repeat!;
-        deps.log.info({ caseId: open.id, stationId: open.stationId, serviceCode: open.serviceCode }, 'repeated demand recorded on the open case');
-        res.status(200).location(`/api/cases/${open.id}`).json(repeatedDemand(deps, open, state));
-        return;
-      }
-      ({ input, replayed } = outcome);
+    const outcome = await openDemand(deps, p, body, station, key ? { principal, key, hash } : undefined);
+    if (outcome.repeat) {
+      const { open, state } = outcome.repeat;
+      deps.log.info({ caseId: open.id, stationId: open.stationId, serviceCode: open.serviceCode }, 'repeated demand recorded on the open case');
+      res.status(200).location(`/api/cases/${open.id}`).json(repeatedDemand(deps, open, state));
+      return;
     }
+    const { input, replayed } = outcome;
     deps.log.info(
       { caseId: input.caseId, stationId: input.stationId, serviceCode: input.serviceCode, relatedCaseId: input.relatedCaseId, replayed },
       'case opened',
