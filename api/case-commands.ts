@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cleanString, line, text } from './http/text';
+import { BodyDate, BodyDeadline } from './http/instants';
 import {
   assigneeKinds,
   decisions,
@@ -16,7 +17,8 @@ import {
  */
 
 export { line, text } from './http/text';
-const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO date-time with a time zone, e.g. 2026-11-23T10:00:00+08:00' });
+/** Deadlines and dates: one rule for every body (api/http/instants.ts). */
+const isoTime = BodyDeadline;
 const documents = z.array(line(200)).max(50).meta({ description: 'Names of documents, e.g. "ID card"' });
 const idChars = '[A-Za-z0-9][A-Za-z0-9._:-]{0,99}';
 /** Ids of tasks, partners, departments and staff: also what a task id in a path must look like. */
@@ -45,7 +47,7 @@ export const AcceptanceBody = z
 
 export const HomeVisit = z
   .strictObject({
-    date: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).meta({ description: 'The visit day (Asia/Shanghai)' }),
+    date: BodyDate.meta({ description: 'The visit day (Asia/Shanghai)' }),
     staff: z.array(line(100)).min(1, 'must name who visited').max(20),
     notes: text(4000),
   })

@@ -14,6 +14,7 @@ import { departmentErrors, serviceCodeErrors, unknownReferences } from './master
 import { problemResponses, registry } from './openapi';
 import { problem, type ProblemExtras } from './problems';
 import { cursorCodec, cursorPart } from './http/cursor';
+import { endsInSupportedRange, supportedRange } from './http/instants';
 import { parseOr400 } from './validation';
 
 /**
@@ -143,7 +144,12 @@ const PartnerList = z.object({ items: z.array(Partner), nextCursor: z.string().o
 const ttlPattern = /^\d+\s?(s|m|h|d)$/;
 export const MintTokenBody = z
   .strictObject({
-    ttl: z.string().regex(ttlPattern, 'must look like 30m, 8h, 7d or 365d').default('365d').meta({ description: "The token's lifetime" }),
+    ttl: z
+      .string()
+      .regex(ttlPattern, 'must look like 30m, 8h, 7d or 365d')
+      .refine((t) => endsInSupportedRange(ttlSeconds(t)), { message: `must end ${supportedRange.description}` })
+      .default('365d')
+      .meta({ description: "The token's lifetime" }),
   })
   .meta({ id: 'PartnerTokenRequest' });
 const PartnerToken = z

@@ -16,6 +16,10 @@ import { parseOr400 } from './validation';
 export const urgencyCodePattern = /^[a-z][a-z0-9-]{0,39}$/;
 const UrgencyCode = z.string().regex(urgencyCodePattern, 'must be a code of lower-case letters, digits and "-" (1–40, starting with a letter)');
 
+/** The longest check-in or report goal, in days (working days count as days). */
+const maxGoalDays = 366;
+const perDay: Record<(typeof goalUnits)[number], number> = { minutes: 1440, hours: 24, days: 1, 'working-days': 1 };
+
 const goal = (what: string) => z.number().positive('must be greater than 0').max(100_000).meta({ description: `${what}, in its unit; may be fractional` });
 
 export const WhistleUrgencyBody = z
@@ -32,6 +36,12 @@ export const WhistleUrgencyBody = z
       .max(24 * 366)
       .default(360)
       .meta({ description: 'Hours after completion during which the station and the departments rate each other' }),
+  })
+  .superRefine((b, ctx) => {
+    // A deadline is placed that far from the blow: at most a year, well inside what the clocks count.
+    for (const [goal, unit] of [['checkInGoal', 'checkInUnit'], ['reportGoal', 'reportUnit']] as const) {
+      if (b[goal] / perDay[b[unit]] > maxGoalDays) ctx.addIssue({ code: 'custom', path: [goal], message: `must be at most ${maxGoalDays} days (${maxGoalDays * 24} hours)` });
+    }
   })
   .meta({ id: 'WhistleUrgencyInput' });
 

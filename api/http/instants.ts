@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxSpanYears } from '../../activities/calendar';
 
 /**
  * The instants the API accepts from a client (a period's ends, a cursor's position): 2000-01-01 to 2101-01-01,
@@ -21,3 +22,42 @@ export const QueryInstant = z
   })
   .transform((v) => new Date(v.length === 10 ? `${v}T00:00:00+08:00` : v))
   .refine(isSupportedInstant, { message: `must be ${supportedRange.description}` });
+
+/* ---------- date-times and dates in request bodies ---------- */
+
+/** The furthest ahead a deadline may lie: what a working-day clock can count (activities/calendar.ts). */
+export const deadlineHorizonYears = maxSpanYears;
+
+const addYears = (ms: number, years: number) => {
+  const d = new Date(ms);
+  d.setUTCFullYear(d.getUTCFullYear() + years);
+  return d.getTime();
+};
+
+/**
+ * A deadline in a request body (a task's due time, an extension's target): RFC 3339 with a time zone (Z or
+ * ±hh:mm), a real calendar day and time (no 30 February, no 24:00, no leap second), ASCII digits only,
+ * within the supported range and at most `deadlineHorizonYears` ahead (beyond that working time is not
+ * counted, and the workflow could only refuse it). Normalised to UTC as `toISOString()` writes it (to the
+ * millisecond): what reaches the workflow, its timers and search attributes, and the database.
+ */
+export const BodyDeadline = z.iso
+  .datetime({ offset: true, error: 'must be an ISO date-time with a time zone, e.g. 2026-11-23T10:00:00+08:00' })
+  .refine((v) => isSupportedInstant(new Date(v)), { message: `must be ${supportedRange.description}`, abort: true })
+  .refine((v) => Date.parse(v) <= addYears(Date.now(), deadlineHorizonYears), {
+    message: `must be at most ${deadlineHorizonYears} years ahead (the furthest a working-day deadline is counted)`,
+  })
+  .transform((v) => new Date(v).toISOString());
+
+/** The days of the supported range, as dates (Asia/Shanghai). */
+export const supportedDays = { from: '2000-01-01', to: '2100-12-31' };
+
+/** A calendar date in a request body: YYYY-MM-DD, a day that exists (leap years counted), within the supported range. */
+export const BodyDate = z.iso
+  .date({ error: 'must be a date YYYY-MM-DD' })
+  .refine((v) => v >= supportedDays.from && v <= supportedDays.to, {
+    message: `must be a day from ${supportedDays.from} to ${supportedDays.to} (Asia/Shanghai)`,
+  });
+
+/** Does an instant `seconds` from now lie within the supported range (e.g. when a token of that lifetime expires)? */
+export const endsInSupportedRange = (seconds: number): boolean => Number.isFinite(seconds) && isSupportedInstant(new Date(Date.now() + seconds * 1000));
