@@ -48,7 +48,7 @@ export type CaseOpenedInput = OpenCaseInput & { storable?: boolean };
  * activity finds both rows and writes nothing more. Data the database refuses fails it for good
  * (projection-errors.ts); the workflow then asks again with `storable`.
  */
-function recordCaseOpenedActivity(db: Db) {
+export function recordCaseOpenedActivity(db: Db) {
   return async function recordCaseOpened(given: CaseOpenedInput): Promise<void> {
     const { storable: replace, ...opening } = given;
     const input = replace ? storable(opening) : opening;

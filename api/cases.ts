@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { recordCaseOpenedActivity } from '../activities/cases';
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -254,11 +255,27 @@ async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<vo
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
     const mapped = (await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs);
     if (!mapped) throw err;
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) await recordStarted(deps, input);
     deps.log.warn({ caseId: input.caseId, status: mapped.status, reason: (err as Error).name }, 'case opening not confirmed');
     // The case id the opening took: the client can follow it, or retry with the same Idempotency-Key.
     const withId = mapped as { problem?: ProblemExtras };
     withId.problem = { ...withId.problem, caseId: input.caseId };
     throw mapped;
+  }
+}
+
+/**
+ * No worker put the case on record in time, but Temporal took the start: the API writes the case's row
+ * and its opening event itself (the same idempotent write as the workflow's first activity), so the
+ * case is listed during the outage and a repeat of the demand finds it. Best effort: the workflow's own
+ * write follows when a worker returns.
+ */
+async function recordStarted(deps: AppDeps, input: OpenCaseInput): Promise<void> {
+  try {
+    await deps.client.connection.withDeadline(Date.now() + 2000, () => deps.client.workflow.getHandle(caseWorkflowId(input.caseId)).describe());
+    await recordCaseOpenedActivity(deps.database.db)(input);
+  } catch (err) {
+    deps.log.warn({ caseId: input.caseId, reason: (err as Error).name }, 'opening not written ahead of the worker');
   }
 }
 

@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { createApp } from '../api/app';
 import { createLogger } from '../config/logger';
 import { cases } from '../db/schema';
-import { api, type Stack, startStack } from './helpers/stack';
+import { api, eventually, type Stack, startStack } from './helpers/stack';
 import { keepHistory } from './helpers/histories';
 import { expectProblem } from './helpers/problems';
 import { caseWorkflowId } from '../temporal/client';
@@ -158,17 +158,26 @@ describe('quick clients', () => {
     const body = demand();
     await stack.stopWorker();
     let res;
+    let duplicate;
     try {
       res = await open(body, { 'idempotency-key': 'worker-away' });
+      // The same demand again during the outage (no key): it finds the case the first one started.
+      duplicate = await open(body);
     } finally {
       await stack.startWorker();
     }
     expectProblem(res, 503, /no worker/i, undefined, 'worker-unavailable');
     expect(res.headers.get('retry-after')).toBeTruthy();
+    expectProblem(duplicate, 503, new RegExp(`Case ${res.body.caseId} did not confirm`), undefined, 'worker-unavailable');
     const again = await open(body, { 'idempotency-key': 'worker-away' });
     expect(again.status).toBe(201);
     expect((await view(again.body.id)).status).toBe(200);
+    expect(again.body.id).toBe(res.body.caseId);
     expect((await post(again.body.id, 'acceptance', { decision: 'accept' })).status).toBe(200);
+    // One case for the demand; the duplicate's repeat, queued during the outage, is on it once.
+    const rows = await stack.database.db.select({ id: cases.id }).from(cases).where(eq(cases.resident, body.resident));
+    expect(rows.map((r) => r.id)).toEqual([again.body.id]);
+    await eventually(async () => (await view(again.body.id)).body.repeats?.length === 1, 20_000, 'the queued repeat');
   });
 
   it('with Temporal unreachable, an opening answers 503 temporal-unavailable and opens nothing', async () => {
