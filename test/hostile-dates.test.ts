@@ -126,7 +126,7 @@ describe('hostile date-times in request bodies', () => {
 
   const task = (dueAt: unknown) => ({ goals: ['Bigger bins'], tasks: [{ title: 'Order bins', assignee: { kind: 'staff', id: 'wang' }, dueAt }] });
 
-  it('a plan: every hostile tasks[].dueAt is a 400 naming #/tasks/0/dueAt; legitimate offsets and precision are accepted; the case works on', async () => {
+  it('a plan: every hostile tasks[].dueAt is a 400 naming #/tasks/0/dueAt; a far deadline within the range is taken; the case works on', async () => {
     const id = await caseIn('plan');
     for (const [what, dueAt] of badInstants) {
       const res = await post(id, 'plan', task(dueAt));
@@ -136,15 +136,6 @@ describe('hostile date-times in request bodies', () => {
     const far = await post(id, 'plan', task('2200-01-01T00:00:00Z'));
     expect(far.body.errors).toEqual([{ pointer: '#/tasks/0/dueAt', detail: expect.stringMatching(/2101-01-01/) }]);
 
-    // +14:00 and -12:00, nine fractional digits: the same instants, taken as such (stored as UTC, to the millisecond).
-    const at = inHours(30);
-    const legit = [withOffset(at, 14 * 60), withOffset(at + 3_600_000, -12 * 60), withOffset(at + 7_200_000, 0, '.123456789')];
-    const planned = await post(id, 'plan', {
-      goals: ['Bigger bins'],
-      tasks: legit.map((dueAt, i) => ({ title: `Task ${i + 1}`, assignee: { kind: 'staff', id: 'wang' }, dueAt })),
-    });
-    expect({ status: planned.status, body: planned.body }).toMatchObject({ status: 200 });
-    expect(planned.body.tasks.map((t: { dueAt: string }) => t.dueAt)).toEqual(legit.map((v) => new Date(v).toISOString()));
     // Within the range but beyond the 50 years a deadline may lie ahead: a 400 naming the field.
     expectProblem(await post(id, 'plan', { ...task('2100-12-31T12:00:00+08:00'), reason: 'r' }), 400, /50 years/, '#/tasks/0/dueAt', 'validation-failed');
     // A due time far ahead but within both is a deadline like any other.
@@ -152,6 +143,41 @@ describe('hostile date-times in request bodies', () => {
     const revised = await post(id, 'plan', { ...task(farAhead), reason: 'Bins back-ordered' });
     expect({ status: revised.status, body: revised.body }).toMatchObject({ status: 200 });
     expect(revised.body.tasks.filter((t: { status: string }) => t.status === 'open')).toMatchObject([{ dueAt: farAhead }]);
+    await stillWorks(id);
+  });
+
+  it('a plan: +14:00 and -12:00 offsets and nine fractional digits are the instants they name, stored as UTC to the millisecond; the next deadline is the earliest', async () => {
+    const id = await caseIn('plan');
+    const at = Math.floor(inHours(30) / 1000) * 1000;
+    const legit = [withOffset(at, 14 * 60), withOffset(at + 3_600_000, -12 * 60), withOffset(at + 7_200_000, 0, '.123456789')];
+    const planned = await post(id, 'plan', {
+      goals: ['Bigger bins'],
+      tasks: legit.map((dueAt, i) => ({ title: `Task ${i + 1}`, assignee: { kind: 'staff', id: 'wang' }, dueAt })),
+    });
+    expect({ status: planned.status, body: planned.body }).toMatchObject({ status: 200 });
+    // The case's next deadline is the earliest of them, whatever offset each was written with (the workflow
+    // picks it by comparing the instants' text, so all must be written alike).
+    expect(new Date(planned.body.nextDueAt).toISOString()).toBe(new Date(at).toISOString());
+    expect(planned.body.tasks.map((t: { dueAt: string }) => t.dueAt)).toEqual(legit.map((v) => new Date(v).toISOString()));
+    const view = await eventually(async () => {
+      const r = await api(stack, 'GET', `/api/cases?stationId=qianggen&limit=100`, { token: tokens.staff });
+      return r.body.items?.find((c: { id: string; nextDueAt: string | null }) => c.id === id && c.nextDueAt === new Date(at).toISOString());
+    }, 10_000, 'the case list to show the earliest task deadline');
+    expect(view.nextDueAt).toBe(new Date(at).toISOString());
+    await stillWorks(id);
+  });
+
+  it('an extension written with +14:00: the next deadline is the earliest instant, not the first text', async () => {
+    const id = await caseIn('plan');
+    const view = await api(stack, 'GET', `/api/cases/${id}`, { token: tokens.staff });
+    const resolutionDue = Date.parse(view.body.clocks.find((c: { kind: string }) => c.kind === 'resolution').dueAt);
+    const taskDue = Math.floor((resolutionDue + 2 * 86_400_000) / 1000) * 1000;
+    expect((await post(id, 'plan', task(new Date(taskDue).toISOString()))).status).toBe(200);
+    // An hour before the task: earlier as an instant, later as text ("…T13:00+14:00" > "…T00:00Z" of the same day).
+    const target = withOffset(taskDue - 3_600_000, 14 * 60);
+    const extended = await post(id, 'deadline-extension', { clock: 'resolution', newDueAt: target, reason: 'Parts on order' }, tokens.supervisor);
+    expect({ status: extended.status, body: extended.body }).toMatchObject({ status: 200 });
+    expect(extended.body.nextDueAt).toBe(new Date(taskDue - 3_600_000).toISOString());
     await stillWorks(id);
   });
 
