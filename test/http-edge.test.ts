@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { createHttpServer } from '../api/http-server';
 import { loadConfig } from '../config';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, type Stack, demoTokens, startStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 
 /**
@@ -82,13 +82,7 @@ describe('edges a stranger can reach over HTTP', () => {
 
   beforeAll(async () => {
     stack = await startStack({ server: timeouts });
-    const sign = async (name: string, claims: Parameters<Stack['token']>[0]) => (tokens[name] = await stack.token(claims));
-    await Promise.all([
-      sign('staff', { role: 'staff', station: 'qianggen', sub: 'wang' }),
-      sign('supervisor', { role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' }),
-      sign('admin', { role: 'admin', sub: 'root' }),
-      sign('housing', { role: 'department', department: 'housing', sub: 'housing-duty' }),
-    ]);
+    Object.assign(tokens, await demoTokens(stack));
   }, 120_000);
   afterAll(() => stack?.stop());
 

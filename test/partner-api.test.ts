@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { partnerServices, partners } from '../db/schema';
-import { api, type Stack, startStack } from './helpers/stack';
+import { api, type Stack, demoTokens, startStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 
 type Res = { status: number; headers: Headers; body: any };
@@ -42,14 +42,7 @@ describe('the partner registry over HTTP', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const sign = async (name: string, claims: Parameters<Stack['token']>[0]) => (tokens[name] = await stack.token(claims));
-    await Promise.all([
-      sign('staff', { role: 'staff', station: 'qianggen', sub: 'wang' }),
-      sign('supervisor', { role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' }),
-      sign('admin', { role: 'admin', sub: 'root' }),
-      sign('housing', { role: 'department', department: 'housing', sub: 'housing-duty' }),
-      sign('partner', { role: 'partner', partner: 'anju-repair', sub: 'partner-anju-repair' }),
-    ]);
+    Object.assign(tokens, await demoTokens(stack));
   }, 120_000);
   afterAll(() => stack?.stop());
 

@@ -11,7 +11,7 @@ import { blowWhistleUpdate, reportUpdate } from '../workflows/whistle-messages';
 import { act, staff as staffActor, timeline, whistleTimeline } from './helpers/cases';
 import { caseInput } from './helpers/fixtures';
 import { expectProblem } from './helpers/problems';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, type Stack, demoTokens, startStack } from './helpers/stack';
 import { asDepartment, urgentRules, whistleRequest } from './helpers/whistles';
 
 /**
@@ -91,13 +91,7 @@ describe('poison input (PGlite and PostgreSQL)', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const sign = async (name: string, claims: Parameters<Stack['token']>[0]) => (tokens[name] = await stack.token(claims));
-    await Promise.all([
-      sign('staff', { role: 'staff', station: 'qianggen', sub: 'wang' }),
-      sign('supervisor', { role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' }),
-      sign('admin', { role: 'admin', sub: 'root' }),
-      sign('housing', { role: 'department', department: 'housing', sub: 'housing-duty' }),
-    ]);
+    Object.assign(tokens, await demoTokens(stack));
     caseId = await open({ serviceCode: 'garbage-sorting-complaint', demand: 'Neighbours do not sort their garbage', resident: resident() });
     expect((await post(caseId, 'acceptance', { decision: 'accept' })).status).toBe(200);
     const blown = await api(stack, 'POST', `/api/cases/${caseId}/whistles`, {

@@ -127,6 +127,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** The tokens most suites act with: the demo station's staff, the subdistrict's supervisor, an admin, a department and a partner. */
+export async function demoTokens(stack: Pick<Stack, 'token'>): Promise<Record<'staff' | 'supervisor' | 'admin' | 'housing' | 'partner', string>> {
+  const [staff, supervisor, admin, housing, partner] = await Promise.all([
+    stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' }),
+    stack.token({ role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' }),
+    stack.token({ role: 'admin', sub: 'root' }),
+    stack.token({ role: 'department', department: 'housing', sub: 'housing-duty' }),
+    stack.token({ role: 'partner', partner: 'anju-repair', sub: 'partner-anju-repair' }),
+  ]);
+  return { staff, supervisor, admin, housing, partner };
+}
+
 /** fetch with JSON in and out. */
 export async function api(
   stack: { url: string },
