@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { caseWorkflowId } from '../temporal/client';
 import { caseStateQuery, closeUpdate, extendDeadlineUpdate, pauseUpdate, planUpdate, resumeUpdate } from '../workflows/case-messages';
-import { act, supervisor as supervisorActor } from './helpers/cases';
+import { act, refusal, supervisor as supervisorActor } from './helpers/cases';
 import { expectProblem } from './helpers/problems';
 import { api, eventually, type Stack, startStack } from './helpers/stack';
 
@@ -289,12 +289,17 @@ describe('hostile date-times in request bodies', () => {
       expect(closed.closure).toMatchObject({ resolution: 'unresolved' });
     }
 
-    it('an extension of a working-day clock to year 9999 or 2100: refused by the update (ClockArithmeticError), the clock untouched, the case takes updates', async () => {
+    it('an extension of a working-day clock to year 9999 or 10000 (refused by the rules) or 2100 (ClockArithmeticError): the clock untouched, the case takes updates', async () => {
       const { h } = await handleOf('execute');
       const before = (await h.query(caseStateQuery)).clocks!.find((c) => c.kind === 'resolution')!;
-      for (const newDueAt of ['9999-12-31T00:00:00Z', '2100-06-01T00:00:00+08:00']) {
-        expect(await failureOf(act(h as never, extendDeadlineUpdate, { clock: 'resolution', newDueAt, reason: 'r' }, supervisorActor))).toBe('ActivityFailure/ClockArithmeticError');
+      // Beyond 2101: refused by the rules (year 10000 in UTC would fail Temporal's search attributes).
+      for (const newDueAt of ['9999-12-31T00:00:00Z', '9999-12-31T23:59:59-12:00']) {
+        expect(await refusal(act(h as never, extendDeadlineUpdate, { clock: 'resolution', newDueAt, reason: 'r' }, supervisorActor))).toMatchObject({ type: 'CaseInvalid' });
       }
+      // Within 2101 but past the 50 years a working-day clock counts: the calendar refuses it.
+      expect(
+        await failureOf(act(h as never, extendDeadlineUpdate, { clock: 'resolution', newDueAt: '2100-06-01T00:00:00+08:00', reason: 'r' }, supervisorActor)),
+      ).toBe('ActivityFailure/ClockArithmeticError');
       const after = (await h.query(caseStateQuery)).clocks!.find((c) => c.kind === 'resolution')!;
       expect({ dueAt: after.dueAt, budgetMs: after.budgetMs, extensions: after.extensions, status: after.status }).toEqual({
         dueAt: before.dueAt,
@@ -305,10 +310,15 @@ describe('hostile date-times in request bodies', () => {
       await takesUpdates(h);
     });
 
-    it('a plan with a task due in year 9999 (the furthest a search attribute holds): accepted, the case takes updates', async () => {
+    it('a plan with a task due beyond 2101 (year 9999; year 10000 in UTC, which no search attribute holds): refused by the rules, the case takes updates', async () => {
       const { h } = await handleOf('plan');
-      const planned = await act(h as never, planUpdate, { goals: ['x'], tasks: [{ title: 'Far', assignee: { kind: 'staff', id: 'wang' }, dueAt: '9999-12-31T00:00:00Z' }] });
-      expect(planned.tasks).toMatchObject([{ dueAt: '9999-12-31T00:00:00Z', status: 'open' }]);
+      for (const dueAt of ['9999-12-31T00:00:00Z', '9999-12-31T23:59:59-12:00']) {
+        const refused = await refusal(act(h as never, planUpdate, { goals: ['x'], tasks: [{ title: 'Far', assignee: { kind: 'staff', id: 'wang' }, dueAt }] }));
+        expect(refused).toMatchObject({ type: 'CaseInvalid', message: expect.stringContaining('beyond what a deadline can be set to') });
+      }
+      // Within reach, far ahead: accepted.
+      const planned = await act(h as never, planUpdate, { goals: ['x'], tasks: [{ title: 'Far', assignee: { kind: 'staff', id: 'wang' }, dueAt: '2100-12-31T00:00:00Z' }] });
+      expect(planned.tasks).toMatchObject([{ dueAt: '2100-12-31T00:00:00Z', status: 'open' }]);
       await takesUpdates(h);
     });
   });

@@ -33,6 +33,17 @@ export function reject(type: RejectionType, message: string, errors?: { pointer:
 
 export const stageIndex = (s: Stage) => stages.indexOf(s);
 
+/**
+ * The latest instant a deadline may be set to: the working-day calendar's range (the API refuses later
+ * ones too). A client talking to Temporal directly could send more — a year past 9999 fails Temporal's
+ * search attributes and would wedge the case — so the validators refuse it as well.
+ */
+export const latestInstant = '2101-01-01T00:00:00+08:00';
+const withinReach = (iso: string) => {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && ms < Date.parse(latestInstant);
+};
+
 function requireStage(state: CaseState, allowed: Stage[], what: string): void {
   if (!allowed.includes(state.stage)) {
     reject(rejections.conflict, `Cannot ${what} in stage ${state.stage}; allowed in ${allowed.join(', ')}`);
@@ -85,6 +96,11 @@ export function checkPlan(state: CaseState, p: Command<PlanInput>, now: number):
     }
     const existing = t.id === undefined ? undefined : known.get(t.id);
     // A settled task keeps its due time; a new or open task must be due in the future.
+    if (!withinReach(t.dueAt)) {
+      reject(rejections.invalid, `Task "${t.title}" is due at ${t.dueAt}, beyond what a deadline can be set to (${latestInstant})`, [
+        { pointer: `#/tasks/${i}/dueAt`, detail: `must be an instant before ${latestInstant}` },
+      ]);
+    }
     if ((!existing || existing.status === 'open') && Date.parse(t.dueAt) <= now) {
       reject(rejections.invalid, `Task "${t.title}" is due in the past`, [{ pointer: `#/tasks/${i}/dueAt`, detail: 'must be in the future' }]);
     }
@@ -163,6 +179,11 @@ export function checkExtension(state: CaseState, x: Command<DeadlineExtension>):
   requireOpen(state, 'extend a deadline');
   const clock = currentClock(state, x.clock);
   if (!clock) reject(rejections.invalid, `No running commitment ${x.clock}`, [{ pointer: '#/clock', detail: 'not a running commitment of this case' }]);
+  if (!withinReach(x.newDueAt)) {
+    reject(rejections.invalid, `The new deadline ${x.newDueAt} is beyond what a deadline can be set to (${latestInstant})`, [
+      { pointer: '#/newDueAt', detail: `must be an instant before ${latestInstant}` },
+    ]);
+  }
   if (Date.parse(x.newDueAt) <= Date.parse(clock.dueAt)) {
     reject(rejections.invalid, `The new deadline must be later than the current one (${clock.dueAt})`, [{ pointer: '#/newDueAt', detail: 'must be later than the current deadline' }]);
   }
