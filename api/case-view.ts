@@ -69,6 +69,15 @@ const TransferTargetRecord = z
   .meta({ id: 'TransferTargetRecord' });
 const ClosureRecord = ClosureBody.extend({ transferTo: TransferTargetRecord.optional(), ...by }).meta({ id: 'ClosureRecord' });
 const EvaluationRecord = EvaluationBody.extend(by).meta({ id: 'EvaluationRecord' });
+/** Timeline writes the database refused for good; shown on cases and whistles alike. */
+export const ProjectionFailures = z
+  .array(z.object({ seq: z.int(), type: z.string(), at: time, code: z.string().meta({ description: 'The SQLSTATE the database answered' }) }))
+  .optional()
+  .meta({
+    description:
+      'Timeline writes the database refused for good (e.g. text it cannot store): the event is in the live state but not in the timeline, where a timeline.write-failed marker stands for it',
+  });
+
 export const ClockView = z
   .object({
     id: z.string().meta({ description: 'response, resolution, task:<task id>; on whistles check-in:<department> or report:<department>' }),
@@ -172,13 +181,7 @@ export const CaseView = CaseListItem.extend({
     .array(z.object({ notificationId: z.string(), recipient: z.object({ kind: z.enum(['partner', 'department']), id: z.string() }), kind: z.string(), since: time }))
     .optional()
     .meta({ description: 'Notices that reached nobody (dead letters) until a retry gets them through' }),
-  projectionFailures: z
-    .array(z.object({ seq: z.int(), type: z.string(), at: time, code: z.string().meta({ description: 'The SQLSTATE the database answered' }) }))
-    .optional()
-    .meta({
-      description:
-        'Timeline writes the database refused for good (e.g. text it cannot store): the event is in the live state but not in the timeline, where a timeline.write-failed marker stands for it',
-    }),
+  projectionFailures: ProjectionFailures,
   timeline: z.array(TimelineEvent),
 }).meta({ id: 'CaseView' });
 export type CaseView = z.infer<typeof CaseView>;

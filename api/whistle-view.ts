@@ -11,7 +11,7 @@ import {
   whistleReasons,
 } from '../workflows/whistle-messages';
 import { awaitedDepartments } from '../workflows/whistle-rules';
-import { CaseId, caseIdPattern, ClockView, clockView, readTimeline, TimelineEvent } from './case-view';
+import { CaseId, caseIdPattern, ClockView, clockView, ProjectionFailures, readTimeline, TimelineEvent } from './case-view';
 import type { AppDeps } from './deps';
 
 /**
@@ -120,6 +120,7 @@ export const WhistleView = z
       .meta({ description: "The lead's report, or the supervisor's closure" }),
     calls: z.array(WhistleCall),
     clocks: z.array(ClockView).optional(),
+    projectionFailures: ProjectionFailures,
     timeline: z.array(TimelineEvent).meta({ description: "The whistle's own events, in its own sequence" }),
   })
   .meta({ id: 'WhistleView' });
@@ -273,6 +274,7 @@ function liveView(deps: Deps, s: WhistleState, timeline: Timeline, now: number):
     completion: s.completion,
     calls,
     clocks: s.clocks.map((c) => clockView(c, now)),
+    projectionFailures: s.projectionFailures ?? [],
     timeline,
   };
 }

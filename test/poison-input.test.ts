@@ -440,6 +440,8 @@ describe('poison input (PGlite and PostgreSQL)', () => {
     );
     const wv = await api(stack, 'GET', `/api/whistles/${blown.whistleId}`, { token: tokens.supervisor });
     expect({ status: wv.status, body: wv.body }).toMatchObject({ status: 200, body: { status: 'completed' } });
+    // The whistle's view names the refused writes as the case's does.
+    expect(wv.body.projectionFailures.map((f: { type: string }) => f.type)).toEqual(expect.arrayContaining(['whistle.notified', 'whistle.reported', 'whistle.completed']));
     const closure = await post(id, 'closure', { resolution: 'unresolved', reason: 'Bins emptied daily now' }, tokens.supervisor);
     expect({ status: closure.status, body: closure.body }).toMatchObject({ status: 200, body: { resolution: 'unresolved' } });
     const [row] = await stack.database.db.select().from(cases).where(and(eq(cases.id, id)));
