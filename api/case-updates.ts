@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Request } from 'express';
+import { isHttpError } from 'http-errors';
 import { z } from 'zod';
 import { caseWorkflowId } from '../temporal/client';
 import { type CaseState, type Command, rejections } from '../workflows/case-messages';
@@ -133,17 +134,51 @@ export function updateProblem(
   return undefined;
 }
 
-/**
- * After a change timed out: was it the worker (503 worker-unavailable, from updateProblem) or Temporal
- * itself? A short probe that needs no worker tells; 503 temporal-unavailable when it gets no answer.
- */
-export async function temporalAway(deps: AppDeps, err: unknown): Promise<ReturnType<typeof problem> | undefined> {
-  if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) return undefined;
+/** A short call that needs no worker: a problem when Temporal does not answer it, undefined when it does. */
+async function probeTemporal(deps: AppDeps): Promise<ReturnType<typeof problem> | undefined> {
   try {
     await deps.client.connection.withDeadline(Date.now() + 2000, () => deps.client.workflowService.getSystemInfo({}));
     return undefined;
   } catch (probe) {
     return retryLater(`Temporal is unavailable: ${(probe as Error).message}`, 'temporal-unavailable');
+  }
+}
+
+/** After a change timed out: was it the worker (503 worker-unavailable, from updateProblem) or Temporal itself? */
+export async function temporalAway(deps: AppDeps, err: unknown): Promise<ReturnType<typeof problem> | undefined> {
+  if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) return undefined;
+  return probeTemporal(deps);
+}
+
+/** How long a call to Temporal may go unanswered before a probe asks whether Temporal is there at all. */
+const probeAfterMs = 2000;
+
+/**
+ * A call to Temporal within `timeoutMs`. One that has not answered after two seconds is checked by a
+ * probe: when Temporal itself is away, the call is given up and the caller gets 503 temporal-unavailable
+ * then, instead of waiting out the deadline (what reached Temporal before it went away still counts).
+ */
+export async function callTemporal<T>(deps: AppDeps, timeoutMs: number, call: () => Promise<T>): Promise<T> {
+  const { connection } = deps.client;
+  const giveUp = new AbortController();
+  const running = connection.withAbortSignal(giveUp.signal, () => connection.withDeadline(Date.now() + timeoutMs, call));
+  let timer: NodeJS.Timeout | undefined;
+  const away = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        void probeTemporal(deps).then((p) => {
+          if (!p) return;
+          reject(p);
+          giveUp.abort();
+        }),
+      probeAfterMs,
+    );
+  });
+  try {
+    return await Promise.race([running, away]);
+  } finally {
+    clearTimeout(timer);
+    running.catch(() => undefined); // given up: its cancellation is no one's concern
   }
 }
 
@@ -157,9 +192,9 @@ export async function runCaseUpdate<T, R = CaseState>(deps: AppDeps, u: CaseUpda
   const args: [Command<T>] = [{ ...u.command, actor: { id: u.principal.id, role: u.principal.role } }];
   const updateId = u.idempotencyKey ? idempotentUpdateId(u.principal, u.caseId, u.route, u.idempotencyKey) : undefined;
   try {
-    return await deps.client.connection.withDeadline(Date.now() + timeoutMs, () => handle.executeUpdate(u.update, { args, updateId }));
+    return await callTemporal(deps, timeoutMs, () => handle.executeUpdate(u.update, { args, updateId }));
   } catch (err) {
-    const mapped = (await temporalAway(deps, err)) ?? updateProblem(err, u.target?.subject ?? `Case ${u.caseId}`, timeoutMs, u.target?.gone);
+    const mapped = isHttpError(err) ? err : ((await temporalAway(deps, err)) ?? updateProblem(err, u.target?.subject ?? `Case ${u.caseId}`, timeoutMs, u.target?.gone));
     if (!mapped) throw err;
     // The failure's type, never its message: a refusal may quote what the request said.
     const reason = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : (err as Error).name;

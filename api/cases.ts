@@ -3,6 +3,7 @@ import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, Workf
 import { recordCaseOpenedActivity } from '../activities/cases';
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
+import { isHttpError } from 'http-errors';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { caseChannels, caseCounters, cases, deadlineClasses, idempotencyKeys, serviceCategories, serviceItems, stations } from '../db/schema';
@@ -14,7 +15,7 @@ import { principalOf, type Principal, requireRole } from './auth';
 import { caseActionsRouter } from './case-actions';
 import { caseToRead } from './case-lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './case-repeat';
-import { defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from './case-updates';
+import { callTemporal, defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from './case-updates';
 import { CaseId, caseIdPattern, type CaseRow, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './case-view';
 import { cursorCodec, cursorPart, maxCursorLength } from './http/cursor';
 import { idPattern } from './case-commands';
@@ -247,13 +248,11 @@ async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<vo
     ],
   });
   try {
-    await deps.client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      deps.client.workflow.executeUpdateWithStart(openedUpdate, { updateId: 'opened', startWorkflowOperation }),
-    );
+    await callTemporal(deps, timeoutMs, () => deps.client.workflow.executeUpdateWithStart(openedUpdate, { updateId: 'opened', startWorkflowOperation }));
   } catch (err) {
     // A retried request whose case has run to its end already: the case exists, which is the goal.
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-    const mapped = (await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs);
+    const mapped = isHttpError(err) ? err : ((await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs));
     if (!mapped) throw err;
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) await recordStarted(deps, input);
     deps.log.warn({ caseId: input.caseId, status: mapped.status, reason: (err as Error).name }, 'case opening not confirmed');
