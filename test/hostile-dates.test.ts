@@ -1,7 +1,11 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { whistleWorkflowId } from '../temporal/workflow-ids';
+import { blowWhistleUpdate } from '../workflows/whistle-messages';
+import { keepHistory } from './helpers/histories';
+import { whistleRequest } from './helpers/whistles';
 import { caseWorkflowId } from '../temporal/client';
 import { caseStateQuery, closeUpdate, extendDeadlineUpdate, pauseUpdate, planUpdate, resumeUpdate } from '../workflows/case-messages';
-import { act, refusal, supervisor as supervisorActor } from './helpers/cases';
+import { act, refusal, staff as staffActor, supervisor as supervisorActor } from './helpers/cases';
 import { expectProblem } from './helpers/problems';
 import { api, eventually, type Stack, startStack } from './helpers/stack';
 
@@ -308,6 +312,27 @@ describe('hostile date-times in request bodies', () => {
         status: 'running',
       });
       await takesUpdates(h);
+    });
+
+    it('a whistle whose rules overflow the clock arithmetic fails visibly, and its case hears "cannot", moves on and closes', async () => {
+      const { h } = await handleOf('execute');
+      const rules = { urgency: 'drill', checkInGoal: 100_000, checkInUnit: 'working-days' as const, reportGoal: 1, reportUnit: 'hours' as const, ratingWindowHours: 1 };
+      const blown = (await act(h as never, blowWhistleUpdate, whistleRequest(['housing'], 'housing', rules), staffActor)) as unknown as { whistleId: string };
+      const w = stack.client.workflow.getHandle(whistleWorkflowId(blown.whistleId));
+      await expect(w.result()).rejects.toThrow(WorkflowFailedError);
+      const settled = await eventually(async () => {
+        const e = (await h.query(caseStateQuery)).escalations?.find((x) => x.whistleId === blown.whistleId);
+        return e?.status === 'settled' && e;
+      }, 20_000, 'the case to hear of the failed whistle');
+      expect(settled.outcome).toMatchObject({ outcome: 'cannot', note: expect.stringContaining('ActivityFailure/ClockArithmeticError') });
+      const closed = await act(h as never, closeUpdate, { resolution: 'unresolved', reason: 'Departments could not be called' }, supervisorActor);
+      expect(closed.closure).toMatchObject({ resolution: 'unresolved' });
+      // The whistle's own record says so: completed as cannot, with its failure in the timeline.
+      const v = await api(stack, 'GET', `/api/whistles/${blown.whistleId}`, { token: tokens.supervisor });
+      expect({ status: v.status, outcome: v.body.outcome }).toEqual({ status: 200, outcome: 'cannot' });
+      expect(v.body.timeline.map((e: { type: string }) => e.type)).toContain('whistle.failed');
+      await keepHistory(stack, w, 'whistle-failed');
+      await keepHistory(stack, h, 'case-whistle-failed');
     });
 
     it('a plan with a task due beyond 2101 (year 9999; year 10000 in UTC, which no search attribute holds): refused by the rules, the case takes updates', async () => {

@@ -279,6 +279,23 @@ export class WhistleRun {
     }
   }
 
+  /** The whistle cannot go on (`err`): it completes as "cannot" on record, as far as it can be written, and tells its case. */
+  async failed(err: unknown): Promise<void> {
+    const s = this.state;
+    // Failure names only (e.g. ActivityFailure/ClockArithmeticError): messages may quote what was sent.
+    const cause = (err as { cause?: { type?: string; name?: string } }).cause;
+    const reason = [(err as Error).name, cause?.type ?? cause?.name].filter(Boolean).join('/');
+    s.status = 'completed';
+    s.completion = { outcome: 'cannot', note: `The whistle could not run (${reason}); blow a new one if the matter still needs departments`, at: this.now(), by: system.id };
+    this.stopClocks(undefined, 'cancelled');
+    try {
+      await this.record('whistle.failed', system, { reason });
+    } catch {
+      // Its timeline cannot be written either: the case still hears of it below.
+    }
+    await this.tellCase();
+  }
+
   /** Tells the case (by workflow id, so a case that continued as new still hears it) how the whistle ended. */
   async tellCase(): Promise<void> {
     const s = this.state;

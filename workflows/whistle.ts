@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { condition, isCancellation } from '@temporalio/workflow';
 import type { WhistleInput, WhistleState } from './whistle-messages';
 import { registerWhistleHandlers } from './whistle-handlers';
 import { WhistleRun } from './whistle-run';
@@ -12,14 +12,21 @@ export async function whistleWorkflow(input: WhistleInput): Promise<WhistleState
   const w = new WhistleRun(input);
   registerWhistleHandlers(w);
 
-  // 1. Blow the whistle: every department is notified, its check-in and report deadlines start.
-  await w.open();
-  // 2. Reminders before each deadline; a missed check-in goes to the supervisor and the assessment.
-  void w.watchClocks();
-  // 3. Check in, dispute, report (handlers) until all have reported or the supervisor closes it.
-  await condition(() => w.state.status !== 'open');
-  // 4. The case's coordinate step moves on with the outcome.
-  await w.tellCase();
+  try {
+    // 1. Blow the whistle: every department is notified, its check-in and report deadlines start.
+    await w.open();
+    // 2. Reminders before each deadline; a missed check-in goes to the supervisor and the assessment.
+    void w.watchClocks();
+    // 3. Check in, dispute, report (handlers) until all have reported or the supervisor closes it.
+    await condition(() => w.state.status !== 'open');
+    // 4. The case's coordinate step moves on with the outcome.
+    await w.tellCase();
+  } catch (err) {
+    // A whistle that fails before it reports (e.g. deadlines its rules cannot reach) must not hold its
+    // case in coordinate for ever: the case hears "cannot", then the whistle fails for the operators to see.
+    if (w.state.completion === undefined && !isCancellation(err)) await w.failed(err);
+    throw err;
+  }
   // 5. Two-way assessment: the station rates each department, each department the whistle.
   await condition(() => w.allRated(), input.rules.ratingWindowHours * 3_600_000);
   return w.finish();
