@@ -9,6 +9,10 @@ import { api, eventually, type Stack, startStack } from './helpers/stack';
 import { keepHistory } from './helpers/histories';
 import { expectProblem } from './helpers/problems';
 import { caseWorkflowId } from '../temporal/client';
+import { caseWorkflow } from '../workflows/case';
+import { acceptUpdate, type CaseState } from '../workflows/case-messages';
+import { timeline } from './helpers/cases';
+import { caseInput } from './helpers/fixtures';
 
 /**
  * Clients that do not pause: they act on a case the moment its 201 arrives, and send the same demand
@@ -82,6 +86,28 @@ describe('quick clients', () => {
     // Recorded with RECORD_HISTORIES=1: the opening-first and handle-now patches, replayed in CI.
     await keepHistory(stack, stack.client.workflow.getHandle(caseWorkflowId(now.body.id)), 'case-quick-handle-now');
     await keepHistory(stack, stack.client.workflow.getHandle(caseWorkflowId(accepted[0]!.id)), 'case-quick-accept');
+  });
+
+  it('straight to Temporal: an acceptance sent together with the start meets the response commitment, after commitments.set', async () => {
+    const results = await Promise.all(
+      ['QG-20261201-7101', 'QG-20261201-7102', 'QG-20261201-7103'].map(async (caseId) => {
+        const h = await stack.client.workflow.start(caseWorkflow, {
+          taskQueue: stack.temporal.taskQueue,
+          workflowId: caseWorkflowId(caseId),
+          args: [caseInput(caseId, { openedAt: new Date().toISOString(), catalogue: { name: 'Plumbing', handlingMode: 'needs-documents', requiredDocuments: [], needsHomeVisit: false, issuesCertificate: false } })],
+        });
+        const state = (await h.executeUpdate(acceptUpdate, { args: [{ decision: 'accept', documents: [], actor: { id: 'wang', role: 'staff' } }] })) as CaseState;
+        const events = await eventually(async () => {
+          const t = await timeline(stack, caseId);
+          return t.some((e) => e.type === 'case.accepted') && t.some((e) => e.type === 'commitments.set') && t;
+        }, 20_000, 'both events');
+        return { state, types: events.map((e) => e.type) };
+      }),
+    );
+    for (const { state, types } of results) {
+      expect(state.clocks!.find((c) => c.kind === 'response')).toMatchObject({ status: 'met', metAt: state.acceptance!.at });
+      expect(types.indexOf('commitments.set')).toBeLessThan(types.indexOf('case.accepted'));
+    }
   });
 
   it('handle-now records every stage it passes the same way', async () => {
