@@ -25,10 +25,12 @@ export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {
   if (!patched(patches.sixStages)) return openedOnly(input);
 
   const c = new CaseRun(input);
+  // The opening takes the serial lock before any handler exists: an update sent with the start (they
+  // come in one activation, the update first) waits until the case is on record with its commitments.
+  const opening = patched(patches.openingFirst) ? c.exclusive(() => c.open()) : undefined;
   registerHandlers(c);
   void c.watchClocks();
-  if (patched(patches.openingFirst)) await c.exclusive(() => c.open());
-  else await c.open();
+  await (opening ?? c.open());
 
   // 1. Accept: in scope, handle at once (即办), or transfer out (转办).
   const acceptance = await c.stage('accept', () => c.state.acceptance);
