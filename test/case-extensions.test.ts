@@ -81,13 +81,21 @@ describe('deadline extensions land where the supervisor asked', () => {
 
     // Times of day: midnight, the last second of a day, noon, and anything.
     const timeOfDay = () => pick([0, day - 1000, 12 * hour, Math.floor(random() * 24) * hour + Math.floor(random() * 60) * 60_000]);
-    /** Increasing instants on some of `days` (sorted), each later than `after`. */
-    const draw = (days: string[], share: number, after: number, most: number) => {
+    /**
+     * Increasing instants on `count` of `days` (sorted, all later than `after`), drawn without replacement,
+     * a day weighing `weight(day)` (weighted sampling by keys random^(1/w)); one random time on each day.
+     */
+    const draw = (days: string[], count: number, after: number, weight: (d: string) => number = () => 1) => {
+      const chosen = days
+        .map((d) => ({ d, key: random() ** (1 / weight(d)) }))
+        .sort((a, b) => b.key - a.key)
+        .slice(0, count)
+        .map((x) => x.d)
+        .sort();
       const out: string[] = [];
-      for (const d of days.filter(() => random() < share)) {
+      for (const d of chosen) {
         const t = beijingMidnight(d) + timeOfDay();
         if (t > after) out.push(new Date((after = t)).toISOString());
-        if (out.length === most) break;
       }
       return out;
     };
@@ -147,22 +155,22 @@ describe('deadline extensions land where the supervisor asked', () => {
     // and 1–7 October (National Day) are holidays; the rest weekends and working days around them. Running,
     // then paused from a random extension on (a resume would place the past deadline at the present).
     const official = ['2026-09-18', '2026-09-19', '2026-09-20', '2026-09-24', '2026-09-25', '2026-09-26', '2026-09-27', '2026-09-28', '2026-09-30', '2026-10-01', '2026-10-03', '2026-10-06', '2026-10-07', '2026-10-08', '2026-10-09', '2026-10-10', '2026-10-11', '2026-10-12'];
-    const past = draw(official, 0.75, Date.parse(resolution(s.clocks).dueAt), 12);
-    expect(past.length).toBeGreaterThanOrEqual(4);
+    const past = draw(official, 12, Date.parse(resolution(s.clocks).dueAt));
+    expect(past).toHaveLength(12);
     const pauseAt = 1 + Math.floor(random() * (past.length - 1));
     for (const [i, newDueAt] of past.entries()) {
       if (i === pauseAt) await toggle(i);
       await extend(i, newDueAt);
     }
 
-    // 2. Days ahead, to February 2027 (2027 has no official data yet: the weekday rule, provisional),
+    // 2. The next 90 days (2027 has no official data yet: the weekday rule, provisional),
     // weekends more often than not; paused and resumed at random. A resume may carry the deadline past a
     // drawn target: that target is refused as not later, and the clock stays as it was.
     await toggle(past.length);
     const ahead: string[] = [];
-    for (let t = beijingMidnight(dateOf(Date.now())) + day; t < beijingMidnight('2027-03-01'); t += day) if (random() < (isWeekend(t) ? 0.5 : 0.1)) ahead.push(dateOf(t));
-    const future = draw(ahead, 0.7, Date.now(), 15);
-    expect(future.length).toBeGreaterThanOrEqual(10);
+    for (let t = beijingMidnight(dateOf(Date.now())) + day, n = 0; n < 90; t += day, n++) ahead.push(dateOf(t));
+    const future = draw(ahead, 15, Date.now(), (d) => (isWeekend(beijingMidnight(d)) ? 5 : 1));
+    expect(future).toHaveLength(15);
     for (const [j, newDueAt] of future.entries()) {
       const i = past.length + j;
       if (random() < 0.5) await toggle(i);
