@@ -8,7 +8,7 @@ import { whistleWorkflowId } from '../temporal/workflow-ids';
 import { blowWhistleUpdate, type WhistleBlown, type WhistleRequest, type WhistleRules, whistleOpenedUpdate } from '../workflows/whistle-messages';
 import { principalOf, type Principal, requireRole } from './auth';
 import { caseToActOn } from './case-lookup';
-import { defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, runCaseUpdate } from './case-updates';
+import { callTemporal, defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, runCaseUpdate } from './case-updates';
 import { CaseId, type CaseRow } from './case-view';
 import type { AppDeps } from './deps';
 import { departmentErrors, unknownReferences } from './master-data';
@@ -110,12 +110,11 @@ async function blownView(deps: AppDeps, p: Principal, c: CaseRow, request: Whist
   const extra = { escalationId: blown.escalationId, caseStage: blown.stage };
   const id = blown.whistleId;
   const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
-  const live = await deps.client.connection
-    .withDeadline(Date.now() + timeoutMs, () => deps.client.workflow.getHandle(whistleWorkflowId(id)).executeUpdate(whistleOpenedUpdate, { updateId: 'opened' }))
-    .catch((err: unknown) => {
-      deps.log.warn({ whistleId: id, reason: (err as Error).name }, 'whistle opening not confirmed; answering from the read model');
-      return undefined;
-    });
+  const opened = () => deps.client.workflow.getHandle(whistleWorkflowId(id)).executeUpdate(whistleOpenedUpdate, { updateId: 'opened' });
+  const live = await callTemporal(deps, timeoutMs, opened).catch((err: unknown) => {
+    deps.log.warn({ whistleId: id, reason: (err as Error).name }, 'whistle opening not confirmed; answering from the read model');
+    return undefined;
+  });
   if (live) return { ...(await whistleView(deps, { state: live })), ...extra };
   const row = await whistleRow(db, id);
   if (row) return { ...(await whistleView(deps, { row, calls: await callRows(db, id) })), ...extra };

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { createApp } from '../api/app';
@@ -7,6 +7,7 @@ import { createLogger } from '../config/logger';
 import { cases } from '../db/schema';
 import { api, eventually, type Stack, startStack } from './helpers/stack';
 import { keepHistory } from './helpers/histories';
+import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
 import { caseWorkflowId } from '../temporal/client';
 import { caseWorkflow } from '../workflows/case';
@@ -238,11 +239,3 @@ describe('quick clients', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
