@@ -35,8 +35,10 @@ import {
   checkDiagnosis,
   checkEvaluation,
   checkExtension,
+  checkExtensionReach,
   checkPause,
   checkPlan,
+  checkPlanReach,
   checkRepeat,
   checkResume,
   checkTaskCompletion,
@@ -61,7 +63,8 @@ export function registerHandlers(c: CaseRun): void {
     return c.state;
   });
 
-  const update = <T>(check: (s: CaseState, cmd: Command<T>) => void, apply: (c: CaseRun, cmd: Command<T>) => Promise<void>) => ({
+  /** `admit`: a check for the validator alone (one that must not re-run when a recorded history replays). */
+  const update = <T>(check: (s: CaseState, cmd: Command<T>) => void, apply: (c: CaseRun, cmd: Command<T>) => Promise<void>, admit?: (cmd: Command<T>) => void) => ({
     handler: async (cmd: Command<T>) => {
       await c.exclusive(async () => {
         check(c.state, cmd);
@@ -69,20 +72,25 @@ export function registerHandlers(c: CaseRun): void {
       });
       return c.settled();
     },
-    options: { validator: (cmd: Command<T>) => check(c.state, cmd) },
+    options: {
+      validator: (cmd: Command<T>) => {
+        admit?.(cmd);
+        check(c.state, cmd);
+      },
+    },
   });
   const register = <T>(def: Parameters<typeof setHandler>[0], u: ReturnType<typeof update<T>>) =>
     setHandler(def as never, u.handler as never, u.options as never);
 
   register(acceptUpdate, update(checkAcceptance, accept));
   register(diagnoseUpdate, update(checkDiagnosis, diagnose));
-  register(planUpdate, update((s, p: Command<PlanInput>) => checkPlan(s, p, Date.now()), plan));
+  register(planUpdate, update((s, p: Command<PlanInput>) => checkPlan(s, p, Date.now()), plan, checkPlanReach));
   register(completeTaskUpdate, update(checkTaskCompletion, completeTask));
   register(pauseUpdate, update(checkPause, (c, p: Command<Pause>) => pause(c, p.actor, p.reason)));
   register(resumeUpdate, update(checkResume, resume));
   register(closeUpdate, update(checkClosure, close));
   register(evaluateUpdate, update(checkEvaluation, evaluate));
-  register(extendDeadlineUpdate, update(checkExtension, extend));
+  register(extendDeadlineUpdate, update(checkExtension, extend, checkExtensionReach));
   register(repeatDemandUpdate, update(checkRepeat, repeat));
 
   setHandler(calendarChangedSignal, ({ years }) => c.exclusive(() => recompute(c, years)));

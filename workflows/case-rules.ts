@@ -44,6 +44,28 @@ const withinReach = (iso: string) => {
   return Number.isFinite(ms) && ms < Date.parse(latestInstant);
 };
 
+/*
+ * The reach checks run in the validators only: a refused update never enters the history, so histories
+ * of cases that took a far deadline before these checks existed still replay.
+ */
+export function checkPlanReach(p: Command<PlanInput>): void {
+  p.tasks.forEach((t, i) => {
+    if (!withinReach(t.dueAt)) {
+      reject(rejections.invalid, `Task "${t.title}" is due at ${t.dueAt}, beyond what a deadline can be set to (${latestInstant})`, [
+        { pointer: `#/tasks/${i}/dueAt`, detail: `must be an instant before ${latestInstant}` },
+      ]);
+    }
+  });
+}
+
+export function checkExtensionReach(x: Command<DeadlineExtension>): void {
+  if (!withinReach(x.newDueAt)) {
+    reject(rejections.invalid, `The new deadline ${x.newDueAt} is beyond what a deadline can be set to (${latestInstant})`, [
+      { pointer: '#/newDueAt', detail: `must be an instant before ${latestInstant}` },
+    ]);
+  }
+}
+
 function requireStage(state: CaseState, allowed: Stage[], what: string): void {
   if (!allowed.includes(state.stage)) {
     reject(rejections.conflict, `Cannot ${what} in stage ${state.stage}; allowed in ${allowed.join(', ')}`);
@@ -96,11 +118,6 @@ export function checkPlan(state: CaseState, p: Command<PlanInput>, now: number):
     }
     const existing = t.id === undefined ? undefined : known.get(t.id);
     // A settled task keeps its due time; a new or open task must be due in the future.
-    if (!withinReach(t.dueAt)) {
-      reject(rejections.invalid, `Task "${t.title}" is due at ${t.dueAt}, beyond what a deadline can be set to (${latestInstant})`, [
-        { pointer: `#/tasks/${i}/dueAt`, detail: `must be an instant before ${latestInstant}` },
-      ]);
-    }
     if ((!existing || existing.status === 'open') && Date.parse(t.dueAt) <= now) {
       reject(rejections.invalid, `Task "${t.title}" is due in the past`, [{ pointer: `#/tasks/${i}/dueAt`, detail: 'must be in the future' }]);
     }
@@ -179,11 +196,6 @@ export function checkExtension(state: CaseState, x: Command<DeadlineExtension>):
   requireOpen(state, 'extend a deadline');
   const clock = currentClock(state, x.clock);
   if (!clock) reject(rejections.invalid, `No running commitment ${x.clock}`, [{ pointer: '#/clock', detail: 'not a running commitment of this case' }]);
-  if (!withinReach(x.newDueAt)) {
-    reject(rejections.invalid, `The new deadline ${x.newDueAt} is beyond what a deadline can be set to (${latestInstant})`, [
-      { pointer: '#/newDueAt', detail: `must be an instant before ${latestInstant}` },
-    ]);
-  }
   if (Date.parse(x.newDueAt) <= Date.parse(clock.dueAt)) {
     reject(rejections.invalid, `The new deadline must be later than the current one (${clock.dueAt})`, [{ pointer: '#/newDueAt', detail: 'must be later than the current deadline' }]);
   }
