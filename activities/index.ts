@@ -1,9 +1,9 @@
 import type { Db } from '../db/client';
-import { calendarActivities } from './calendar';
-import { caseActivities } from './cases';
-import { deliveryActivities } from './deliveries';
-import { type DeliveryConfig, defaultDeliveryConfig } from './delivery-config';
-import { whistleActivities } from './whistles';
+import { calendarActivities } from './calendar/activities';
+import { caseActivities } from './case/activities';
+import { deliveryActivities } from './delivery/activities';
+import { type DeliveryConfig, defaultDeliveryConfig } from './delivery/config';
+import { whistleActivities } from './whistle/activities';
 
 export interface ActivityDeps {
   db: Db;

@@ -1,19 +1,19 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import { assessmentRouter } from './assessment';
-import { authenticate } from './auth';
-import { calendarRouter } from './calendar';
-import { casesRouter } from './cases';
-import type { AppDeps } from './deps';
-import { healthRouter } from './health';
-import { notificationsRouter } from './notifications';
-import { openApiDocument, registry } from './openapi';
-import { partnerRepliesRouter } from './partner-replies';
-import { partnersRouter } from './partners';
-import { notFound, problemHandler, requireJsonBody } from './problems';
-import { blowWhistleRouter } from './whistle-blow';
-import { whistleUrgenciesRouter } from './whistle-urgencies';
-import { whistlesRouter } from './whistles';
+import { assessmentRouter } from './assessment/routes';
+import { authenticate } from './http/auth';
+import { calendarRouter } from './calendar/routes';
+import { casesRouter } from './cases/routes';
+import type { AppDeps } from './http/deps';
+import { healthRouter } from './health/routes';
+import { notificationsRouter } from './notifications/routes';
+import { openApiDocument, registry } from './http/openapi';
+import { partnerRepliesRouter } from './partners/replies';
+import { partnersRouter } from './partners/routes';
+import { notFound, problemHandler, requireJsonBody } from './http/problems';
+import { blowWhistleRouter } from './whistles/blow';
+import { whistleUrgenciesRouter } from './whistles/urgencies';
+import { whistlesRouter } from './whistles/routes';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();

@@ -4,7 +4,7 @@ import { createLogger } from '../config/logger';
 import { connectClient } from '../temporal/client';
 import { registerSearchAttributes } from '../temporal/search-attributes';
 import { createApp } from './app';
-import { createHttpServer } from './http-server';
+import { createHttpServer } from './http/server';
 
 /** `npm run api`: the HTTP API alone, against external Temporal and PostgreSQL (production). */
 runMain(async () => {

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { Auth, resolveAuthSecret } from '../api/auth';
+import { Auth, resolveAuthSecret } from '../api/http/auth';
 import { seedCalendar } from '../db/calendar';
 import { type Database, openDatabase } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import type { TemporalSettings } from '../temporal/client';
-import { type DeliveryConfig, defaultDeliveryConfig } from '../activities/delivery-config';
+import { type DeliveryConfig, defaultDeliveryConfig } from '../activities/delivery/config';
 import type { Config } from './index';
 import type { Logger } from './logger';
 

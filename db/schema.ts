@@ -13,7 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { OpenCaseInput } from '../workflows/case-messages';
+import type { OpenCaseInput } from '../workflows/case/messages';
 
 /* ---------- master data ---------- */
 

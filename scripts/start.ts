@@ -1,7 +1,7 @@
-import { createHttpServer } from '../api/http-server';
+import { createHttpServer } from '../api/http/server';
 import path from 'node:path';
 import { createApp } from '../api/app';
-import type { Auth } from '../api/auth';
+import type { Auth } from '../api/http/auth';
 import { loadConfig, runMain } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig, noReplyUrlWarning, replyBaseUrl } from '../config/boot';
 import { createLogger } from '../config/logger';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { roles } from '../api/auth';
+import { roles } from '../api/http/auth';
 import { loadConfig, runMain } from '../config';
 import { createAuth } from '../config/boot';
 

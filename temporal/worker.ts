@@ -1,7 +1,7 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
-import type { DeliveryConfig } from '../activities/delivery-config';
+import type { DeliveryConfig } from '../activities/delivery/config';
 import type { Db } from '../db/client';
 
 export interface WorkerOptions {

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { calendarYears, cases } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
-import { caseStateQuery } from '../workflows/case-messages';
+import { caseStateQuery } from '../workflows/case/messages';
 import { openCase } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { api, eventually, type Stack, startStack } from './helpers/stack';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { count, eq } from 'drizzle-orm';
-import { calendarActivities, WorkingCalendar } from '../activities/calendar';
+import { calendarActivities, WorkingCalendar } from '../activities/calendar/activities';
 import { CalendarImportError, importCalendarYear, readCalendar, readCalendarYear, seedCalendar } from '../db/calendar';
 import { calendarDays, calendarYears } from '../db/schema';
 import { databaseKind, openTestDatabase, type TestDatabase } from './helpers/database';

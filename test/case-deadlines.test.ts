@@ -11,7 +11,7 @@ import {
   pauseUpdate,
   rejections,
   resumeUpdate,
-} from '../workflows/case-messages';
+} from '../workflows/case/messages';
 import { act, notificationsOf, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';

@@ -7,7 +7,7 @@ import {
   evaluateUpdate,
   planUpdate,
   repeatDemandUpdate,
-} from '../workflows/case-messages';
+} from '../workflows/case/messages';
 import { act, expectWholeTimeline, inMinutes, openCase, timeline } from './helpers/cases';
 import { subsidyCase } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';

@@ -11,7 +11,7 @@ import {
   planUpdate,
   rejections,
   repeatDemandUpdate,
-} from '../workflows/case-messages';
+} from '../workflows/case/messages';
 import { act, expectWholeTimeline, inMinutes, notificationsOf, openCase, refusal, staff, timeline } from './helpers/cases';
 import { generalRules, homeVisit, subsidyCase, subsidyDocuments } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';

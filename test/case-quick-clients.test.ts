@@ -10,8 +10,8 @@ import { keepHistory } from './helpers/histories';
 import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
 import { caseWorkflowId } from '../temporal/client';
-import { caseWorkflow } from '../workflows/case';
-import { acceptUpdate, type CaseState } from '../workflows/case-messages';
+import { caseWorkflow } from '../workflows/case/workflow';
+import { acceptUpdate, type CaseState } from '../workflows/case/messages';
 import { timeline } from './helpers/cases';
 import { caseInput } from './helpers/fixtures';
 

@@ -3,8 +3,8 @@ import { caseEvents, cases } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
 import { allSearchAttributeKeys, searchAttributes } from '../temporal/search-attribute-keys';
 import { registerSearchAttributes } from '../temporal/search-attributes';
-import { caseWorkflow } from '../workflows/case';
-import { caseStateQuery } from '../workflows/case-messages';
+import { caseWorkflow } from '../workflows/case/workflow';
+import { caseStateQuery } from '../workflows/case/messages';
 import { caseInput } from './helpers/fixtures';
 import { eventually, type Stack, startStack } from './helpers/stack';
 

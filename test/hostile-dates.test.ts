@@ -1,10 +1,10 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { whistleWorkflowId } from '../temporal/workflow-ids';
-import { blowWhistleUpdate } from '../workflows/whistle-messages';
+import { blowWhistleUpdate } from '../workflows/whistle/messages';
 import { keepHistory } from './helpers/histories';
 import { whistleRequest } from './helpers/whistles';
 import { caseWorkflowId } from '../temporal/client';
-import { caseStateQuery, closeUpdate, extendDeadlineUpdate, pauseUpdate, planUpdate, resumeUpdate } from '../workflows/case-messages';
+import { caseStateQuery, closeUpdate, extendDeadlineUpdate, pauseUpdate, planUpdate, resumeUpdate } from '../workflows/case/messages';
 import { act, refusal, staff as staffActor, supervisor as supervisorActor } from './helpers/cases';
 import { expectProblem } from './helpers/problems';
 import { api, eventually, type Stack, startStack } from './helpers/stack';

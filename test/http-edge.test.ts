@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { createHttpServer } from '../api/http-server';
+import { createHttpServer } from '../api/http/server';
 import { loadConfig } from '../config';
 import { api, eventually, type Stack, demoTokens, startStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';

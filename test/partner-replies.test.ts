@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { notifications } from '../db/schema';
-import { acceptUpdate, closeUpdate } from '../workflows/case-messages';
+import { acceptUpdate, closeUpdate } from '../workflows/case/messages';
 import { act, inMinutes, notificationsOf, openCase, timeline } from './helpers/cases';
 import { addPartner, caseWithTask, liveState, pushedNotice, repairCase } from './helpers/partners';
 import { api, eventually, type Stack, startStack } from './helpers/stack';

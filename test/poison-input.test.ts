@@ -1,13 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import { cases } from '../db/schema';
-import { projectionFailure, storable } from '../activities/projection-errors';
+import { projectionFailure, storable } from '../activities/shared/projection-errors';
 import { createLogger } from '../config/logger';
 import { caseWorkflowId } from '../temporal/client';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { whistleWorkflowId } from '../temporal/workflow-ids';
-import { caseWorkflow } from '../workflows/case';
-import { caseStateQuery, diagnoseUpdate, pauseUpdate } from '../workflows/case-messages';
-import { blowWhistleUpdate, reportUpdate } from '../workflows/whistle-messages';
+import { caseWorkflow } from '../workflows/case/workflow';
+import { caseStateQuery, diagnoseUpdate, pauseUpdate } from '../workflows/case/messages';
+import { blowWhistleUpdate, reportUpdate } from '../workflows/whistle/messages';
 import { act, staff as staffActor, timeline, whistleTimeline } from './helpers/cases';
 import { caseInput } from './helpers/fixtures';
 import { expectProblem } from './helpers/problems';

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { deadlineClasses, notifications } from '../db/schema';
-import { acceptUpdate, diagnoseUpdate, planUpdate } from '../workflows/case-messages';
+import { acceptUpdate, diagnoseUpdate, planUpdate } from '../workflows/case/messages';
 import { act, inMinutes, notificationsOf, openCase } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { addPartner } from './helpers/partners';

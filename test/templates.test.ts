@@ -1,4 +1,4 @@
-import { escapeHtml, formatTime, type NoticeContext, noticeKinds, renderEmail, renderSms, SMS_MAX_ZH } from '../activities/templates';
+import { escapeHtml, formatTime, type NoticeContext, noticeKinds, renderEmail, renderSms, SMS_MAX_ZH } from '../activities/delivery/templates';
 import { noticeLocales } from '../db/schema';
 
 /** 2026-11-23 14:30 and the next day's 14:30 in Beijing (UTC+8). */

@@ -10,7 +10,7 @@ import {
   planUpdate,
   rejections,
   repeatDemandUpdate,
-} from '../workflows/case-messages';
+} from '../workflows/case/messages';
 import {
   checkInUpdate,
   closeWhistleUpdate,
@@ -21,7 +21,7 @@ import {
   reportUpdate,
   whistleRejections,
   whistleStateQuery,
-} from '../workflows/whistle-messages';
+} from '../workflows/whistle/messages';
 import { act, inMinutes, notificationsOf, openCase, refusal, timeline, whistleTimeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';

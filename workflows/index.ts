@@ -1,3 +1,3 @@
-export { caseWorkflow } from './case';
-export { whistleWorkflow } from './whistle';
-export { deliveryWorkflow } from './delivery';
+export { caseWorkflow } from './case/workflow';
+export { whistleWorkflow } from './whistle/workflow';
+export { deliveryWorkflow } from './delivery/workflow';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { maxSpanYears } from '../../activities/calendar';
+import { maxSpanYears } from '../../activities/calendar/activities';
 
 /**
  * The instants the API accepts from a client (a period's ends, a cursor's position): 2000-01-01 to 2101-01-01,

@@ -3,8 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { caseEvents, notifications } from '../../db/schema';
 import { caseWorkflowId } from '../../temporal/client';
-import { caseWorkflow } from '../../workflows/case';
-import { type Actor, type CaseState, caseStateQuery, type Command, type OpenCaseInput } from '../../workflows/case-messages';
+import { caseWorkflow } from '../../workflows/case/workflow';
+import { type Actor, type CaseState, caseStateQuery, type Command, type OpenCaseInput } from '../../workflows/case/messages';
 import { caseInput } from './fixtures';
 import { eventually, type Stack } from './stack';
 

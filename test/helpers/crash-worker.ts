@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
-import { defaultDeliveryConfig, type DeliveryConfig } from '../../activities/delivery-config';
+import { defaultDeliveryConfig, type DeliveryConfig } from '../../activities/delivery/config';
 import { createLogger } from '../../config/logger';
 import { openDatabase } from '../../db/client';
 import { installTemporalRuntime } from '../../temporal/runtime';

@@ -1,4 +1,4 @@
-import type { CatalogueSnapshot, CommitmentRules, OpenCaseInput } from '../../workflows/case-messages';
+import type { CatalogueSnapshot, CommitmentRules, OpenCaseInput } from '../../workflows/case/messages';
 
 /** A ready-to-handle affair with no documents (legal consultation in the demo catalogue). */
 export const handleNowItem: CatalogueSnapshot = {

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { whistleWorkflowId } from '../../temporal/workflow-ids';
-import type { Actor, Command } from '../../workflows/case-messages';
-import type { whistleWorkflow } from '../../workflows/whistle';
+import type { Actor, Command } from '../../workflows/case/messages';
+import type { whistleWorkflow } from '../../workflows/whistle/workflow';
 import {
   blowWhistleUpdate,
   type DepartmentCommand,
@@ -9,7 +9,7 @@ import {
   type WhistleRequest,
   type WhistleRules,
   type WhistleState,
-} from '../../workflows/whistle-messages';
+} from '../../workflows/whistle/messages';
 import { act, type CaseHandle } from './cases';
 import type { Stack } from './stack';
 

@@ -1,0 +1,173 @@
+import type { UpdateDefinition } from '@temporalio/common';
+import { type Request, Router } from 'express';
+import { z } from 'zod';
+import {
+  acceptUpdate,
+  type CaseState,
+  closeUpdate,
+  type Command,
+  completeTaskUpdate,
+  diagnoseUpdate,
+  evaluateUpdate,
+  extendDeadlineUpdate,
+  pauseUpdate,
+  planUpdate,
+  resumeUpdate,
+} from '../../workflows/case/messages';
+import { principalOf, type Role, requireRole } from '../http/auth';
+import {
+  AcceptanceBody,
+  ClosureBody,
+  DeadlineExtensionBody,
+  DiagnosisBody,
+  EvaluationBody,
+  idPattern,
+  PauseBody,
+  PlanBody,
+  ResumeBody,
+  TaskCompletionBody,
+} from './commands';
+import { caseToActOn } from './lookup';
+import { idempotencyKeyOf, registerUpdatePath, routeOf, runCaseUpdate } from '../http/updates';
+import { CaseId, CaseView, caseView } from './view';
+import type { AppDeps } from '../http/deps';
+import { assertAssigneesExist, resolveTransferTarget } from '../http/master-data';
+import { problem } from '../http/problems';
+import { parseOr400 } from '../http/validation';
+
+/**
+ * The transitions of a case: one POST per action under /api/cases/{id}/…, each running one update of the
+ * case workflow and answering the case view. Body validation (400), scope on the read model (403/404)
+ * and master data (422) are checked here, before Temporal is asked; the workflow enforces the case's rules.
+ */
+
+interface Action<S extends z.ZodType, T> {
+  /** The path below /api/cases/:id, in express syntax. */
+  path: string;
+  summary: string;
+  roles: Role[];
+  body: S;
+  update: UpdateDefinition<CaseState, [Command<T>]>;
+  /** Turns the validated body into the command: path parameters, master-data checks. */
+  command: (body: z.infer<S>, ctx: { deps: AppDeps; req: Request }) => T | Promise<T>;
+}
+
+type AnyAction = Action<z.ZodType, unknown>;
+/** Types one action against its update; the list holds them alike. */
+const action = <S extends z.ZodType, T>(a: Action<S, T>) => a as unknown as AnyAction;
+const caseRoles: Role[] = ['staff', 'supervisor', 'admin'];
+
+const actions = [
+  action({
+    path: 'acceptance',
+    summary: 'Accept the demand: accept, handle now (即办) or transfer (转办)',
+    roles: caseRoles,
+    body: AcceptanceBody,
+    update: acceptUpdate,
+    command: async (b, { deps }) => ({ ...b, transferTo: await resolveTransferTarget(deps.database.db, b.transferTo, '#/transferTo') }),
+  }),
+  action({
+    path: 'diagnosis',
+    summary: "Record the investigation and diagnosis (with the home visit, where the catalogue item needs one)",
+    roles: caseRoles,
+    body: DiagnosisBody,
+    update: diagnoseUpdate,
+    command: (b) => b,
+  }),
+  action({
+    path: 'plan',
+    summary: 'Set the service plan, or revise it (with a reason)',
+    roles: caseRoles,
+    body: PlanBody,
+    update: planUpdate,
+    command: async (b, { deps }) => {
+      await assertAssigneesExist(deps.database.db, b.tasks);
+      return b;
+    },
+  }),
+  action({
+    path: 'tasks/:taskId/completion',
+    summary: "Complete one of the plan's tasks (done or not done)",
+    roles: caseRoles,
+    body: TaskCompletionBody,
+    update: completeTaskUpdate,
+    command: (b, { req }) => ({ ...b, taskId: taskIdOf(req) }),
+  }),
+  action({
+    path: 'pause',
+    summary: "Pause the case's clocks while it waits on the resident",
+    roles: caseRoles,
+    body: PauseBody,
+    update: pauseUpdate,
+    command: (b) => b,
+  }),
+  action({
+    path: 'resume',
+    summary: 'Resume a paused case, with the documents the resident brought',
+    roles: caseRoles,
+    body: ResumeBody,
+    update: resumeUpdate,
+    command: (b) => b,
+  }),
+  action({
+    path: 'closure',
+    summary: 'Close the case: resolved, unresolved (with a reason) or transferred',
+    roles: caseRoles,
+    body: ClosureBody,
+    update: closeUpdate,
+    command: async (b, { deps }) => ({ ...b, transferTo: await resolveTransferTarget(deps.database.db, b.transferTo, '#/transferTo') }),
+  }),
+  action({
+    path: 'evaluation',
+    summary: "Record the resident's satisfaction; unsatisfied within the reopen window reopens the case",
+    roles: caseRoles,
+    body: EvaluationBody,
+    update: evaluateUpdate,
+    command: (b) => b,
+  }),
+  action({
+    path: 'deadline-extension',
+    summary: 'Extend a commitment with a stated reason (supervisors and admins)',
+    roles: ['supervisor', 'admin'],
+    body: DeadlineExtensionBody,
+    update: extendDeadlineUpdate,
+    command: (b) => b,
+  }),
+];
+
+function taskIdOf(req: Request): string {
+  const taskId = String(req.params.taskId);
+  if (!idPattern.test(taskId)) throw problem(404, `Task ${taskId} not found in case ${String(req.params.id)}`, { type: 'task-not-found' });
+  return taskId;
+}
+
+for (const a of actions) {
+  registerUpdatePath({
+    path: `/api/cases/:id/${a.path}`,
+    summary: a.summary,
+    description: `Roles: ${a.roles.join(', ')} (staff at their own station, supervisors in their subdistrict). Answers the case view with the new state.`,
+    id: CaseId,
+    body: a.body,
+    view: CaseView,
+    subject: 'case',
+  });
+}
+
+export function caseActionsRouter(deps: AppDeps): Router {
+  const router = Router();
+  for (const a of actions) {
+    router.post(`/:id/${a.path}`, requireRole(...a.roles), async (req, res) => {
+      const p = principalOf(res);
+      const id = String(req.params.id);
+      const key = idempotencyKeyOf(req);
+      const body = parseOr400(a.body, req.body ?? {});
+      const row = await caseToActOn(deps, p, id);
+      const command = await a.command(body, { deps, req });
+      // The action with its path parameters names the change for an idempotent update id.
+      const state = await runCaseUpdate(deps, { caseId: id, update: a.update, command, principal: p, route: routeOf(a.path, req), idempotencyKey: key });
+      deps.log.info({ caseId: id, action: a.update.name, stage: state.stage }, 'case changed');
+      res.json(await caseView(deps, row, state));
+    });
+  }
+  return router;
+}

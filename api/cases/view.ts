@@ -1,0 +1,335 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { caseChannels, caseEvents, cases, goalUnits, serviceCategories } from '../../db/schema';
+import { caseWorkflowId, workflowUiUrl } from '../../temporal/client';
+import { missingDocuments, nextDueAt } from '../../workflows/case/facts';
+import { type CaseState, type Clock, type OpenCaseInput, resolutions, stages } from '../../workflows/case/messages';
+import {
+  AcceptanceBody,
+  Assignee,
+  ClosureBody,
+  DiagnosisBody,
+  EvaluationBody,
+} from './commands';
+import type { AppDeps } from '../http/deps';
+import { line, optionalLine, phoneNumber } from '../http/text';
+
+/**
+ * What the API answers about a case: the summary (lists, opening), the list item (plus the read model's
+ * progress columns) and the full view (plus the live state of the workflow and the timeline).
+ */
+
+export const caseIdPattern = /^[A-Z]{2,8}-\d{8}-\d{4,}$/;
+export const CaseId = z.string().regex(caseIdPattern, 'must be a case id like QG-20261123-0001');
+const time = z.iso.datetime({ offset: true });
+
+export const Resident = z
+  .strictObject({
+    name: line(100, 'is required'),
+    phone: phoneNumber(/^\+?[0-9][0-9 -]{4,19}$/, 'must be a phone number of digits, spaces or dashes')
+      .optional()
+      .meta({ description: 'Digits, spaces, dashes and a leading plus; full-width digits are taken as ASCII digits (NFKC)' }),
+    address: optionalLine(200).optional(),
+  })
+  .meta({ id: 'Resident', description: 'Personal data: never logged, never in search attributes or URLs' });
+
+const CaseLinks = z.object({ self: z.string(), temporalUi: z.string().optional() });
+
+export const CaseSummary = z
+  .object({
+    id: CaseId,
+    stage: z.enum(stages),
+    stationId: z.string(),
+    serviceCode: z.string(),
+    category: z.enum(serviceCategories),
+    deadlineClass: z.string(),
+    channel: z.enum(caseChannels),
+    demand: z.string(),
+    openedAt: time,
+    updatedAt: time.optional(),
+    links: CaseLinks,
+  })
+  .meta({ id: 'CaseSummary' });
+export type CaseSummary = z.infer<typeof CaseSummary>;
+
+const progress = {
+  overdue: z.boolean().meta({ description: 'A commitment is past its deadline and not met' }),
+  nextDueAt: time.nullable().meta({ description: 'The earliest deadline of a running commitment' }),
+  paused: z.boolean().meta({ description: 'The clocks are paused: the case waits on the resident' }),
+  resolution: z.enum(resolutions).nullable(),
+  partnerUnreachable: z.boolean().meta({ description: 'A notice to a partner or department reached nobody on any channel (see GET /api/cases/{id}/notifications)' }),
+};
+export const CaseListItem = CaseSummary.extend(progress).meta({ id: 'CaseListItem' });
+export type CaseListItem = z.infer<typeof CaseListItem>;
+
+const by = { by: z.string(), at: time };
+const TransferTargetRecord = z
+  .object({ kind: z.enum(['department', 'agency']), id: z.string().optional(), name: z.string() })
+  .meta({ id: 'TransferTargetRecord' });
+const ClosureRecord = ClosureBody.extend({ transferTo: TransferTargetRecord.optional(), ...by }).meta({ id: 'ClosureRecord' });
+const EvaluationRecord = EvaluationBody.extend(by).meta({ id: 'EvaluationRecord' });
+/** Timeline writes the database refused for good; shown on cases and whistles alike. */
+export const ProjectionFailures = z
+  .array(z.object({ seq: z.int(), type: z.string(), at: time, code: z.string().meta({ description: 'The SQLSTATE the database answered' }) }))
+  .optional()
+  .meta({
+    description:
+      'Timeline writes the database refused for good (e.g. text it cannot store): the event is in the live state but not in the timeline, where a timeline.write-failed marker stands for it',
+  });
+
+export const ClockView = z
+  .object({
+    id: z.string().meta({ description: 'response, resolution, task:<task id>; on whistles check-in:<department> or report:<department>' }),
+    kind: z.enum(['response', 'resolution', 'task', 'check-in', 'report']),
+    taskId: z.string().optional(),
+    departmentId: z.string().optional(),
+    unit: z.enum(goalUnits),
+    status: z.enum(['running', 'paused', 'met', 'cancelled']),
+    startedAt: time,
+    dueAt: time,
+    provisional: z.boolean().meta({ description: 'The deadline reaches a year without official calendar data' }),
+    breachedAt: time.optional(),
+    metAt: time.optional(),
+    extensions: z.array(z.object({ from: time, to: time, reason: z.string(), ...by })),
+    remainingMs: z
+      .number()
+      .nullable()
+      .meta({ description: 'Running: until dueAt (negative when overdue); paused: what is left, in the unit; otherwise null' }),
+  })
+  .meta({ id: 'Clock' });
+
+const TaskView = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    assignee: Assignee,
+    dueAt: time,
+    status: z.enum(['open', 'completed', 'cancelled']),
+    revision: z.number().int(),
+    outcome: z.enum(['done', 'not-done']).optional(),
+    note: z.string().optional(),
+    completedAt: time.optional(),
+    completedBy: z.string().optional(),
+    acceptedAt: time.optional().meta({ description: 'The partner or department confirmed it takes the task on' }),
+    acceptedBy: z.string().optional(),
+    declines: z
+      .array(z.object({ assignee: Assignee, by: z.string(), at: time, note: z.string().optional() }))
+      .optional()
+      .meta({ description: 'Assignees that declined: each decline handed the task back to the station' }),
+  })
+  .meta({ id: 'Task' });
+
+const PlanRevision = z
+  .object({ revision: z.number().int(), goals: z.array(z.string()), taskIds: z.array(z.string()), reason: z.string().optional(), ...by })
+  .meta({ id: 'PlanRevision' });
+
+export const TimelineEvent = z
+  .object({
+    seq: z.number().int().meta({ description: "The event's number in its own sequence: the case's, or its whistle's" }),
+    whistleId: z.string().optional().meta({ description: 'Set on events of a whistle of the case' }),
+    type: z.string(),
+    actor: z.string(),
+    actorRole: z.string(),
+    at: time,
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'TimelineEvent' });
+
+export const CaseView = CaseListItem.extend({
+  live: z.boolean().meta({ description: 'True when the workflow answered; false: read model only, and the live-only parts are absent' }),
+  resident: Resident,
+  openedBy: z.string(),
+  relatedCaseId: z.string().nullable(),
+  owner: z.string().optional(),
+  acceptance: AcceptanceBody.extend({ transferTo: TransferTargetRecord.optional(), ...by }).meta({ id: 'AcceptanceRecord' }).optional(),
+  diagnosis: DiagnosisBody.extend(by).meta({ id: 'DiagnosisRecord' }).optional(),
+  plans: z.array(PlanRevision).optional(),
+  tasks: z.array(TaskView).optional(),
+  documents: z.array(z.string()).optional(),
+  missingDocuments: z.array(z.string()).optional().meta({ description: "The catalogue item's required documents not yet received" }),
+  pause: z.object({ reason: z.string(), since: time, by: z.string() }).optional().meta({ description: 'Why and since when the case is paused' }),
+  clocks: z.array(ClockView).optional(),
+  closure: ClosureRecord.optional(),
+  evaluation: EvaluationRecord.optional(),
+  callBack: z.object({ dueAt: time, recordedAt: time }).optional(),
+  reopenings: z
+    .array(z.object({ at: time, evaluation: EvaluationRecord, closure: ClosureRecord }))
+    .optional()
+    .meta({ description: 'Every time an unsatisfied evaluation reopened the case, with the closure it undid' }),
+  awaitingRevision: z.boolean().optional().meta({ description: 'Reopened: execution waits for a revised plan' }),
+  repeats: z
+    .array(z.object({ demand: z.string(), channel: z.string(), receivedAt: time, by: z.string() }))
+    .optional()
+    .meta({ description: 'The same demand again while the case was open (a progress reply, not a new case)' }),
+  escalations: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.enum(['proposed', 'open', 'settled']),
+        reason: z.string(),
+        at: time,
+        whistleId: z.string().optional().meta({ description: 'The whistle blown for it: GET /api/whistles/{whistleId}' }),
+        departments: z.array(z.string()).optional(),
+        lead: z.string().optional(),
+        outcome: z.object({ outcome: z.string(), note: z.string(), at: time, by: z.string() }).optional(),
+      }),
+    )
+    .optional()
+    .meta({ description: 'Proposed by a breached commitment, open while a whistle is out, settled with its outcome' }),
+  unreachable: z
+    .array(z.object({ notificationId: z.string(), recipient: z.object({ kind: z.enum(['partner', 'department']), id: z.string() }), kind: z.string(), since: time }))
+    .optional()
+    .meta({ description: 'Notices that reached nobody (dead letters) until a retry gets them through' }),
+  projectionFailures: ProjectionFailures,
+  timeline: z.array(TimelineEvent),
+}).meta({ id: 'CaseView' });
+export type CaseView = z.infer<typeof CaseView>;
+
+/* ---------- building them ---------- */
+
+export type CaseRow = typeof cases.$inferSelect;
+
+export function summaryOf(deps: Pick<AppDeps, 'temporal'>, c: Omit<CaseSummary, 'links'>): CaseSummary {
+  return { ...c, links: { self: `/api/cases/${c.id}`, temporalUi: workflowUiUrl(deps.temporal, caseWorkflowId(c.id)) } };
+}
+
+export function rowSummary(deps: Pick<AppDeps, 'temporal'>, row: CaseRow, stage = row.stage as CaseSummary['stage']): CaseSummary {
+  return summaryOf(deps, {
+    id: row.id,
+    stage,
+    stationId: row.stationId,
+    serviceCode: row.serviceCode,
+    category: row.category,
+    deadlineClass: row.deadlineClass,
+    channel: row.channel,
+    demand: row.demand,
+    openedAt: row.openedAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  });
+}
+
+/** The summary of a case from what its workflow was started with (or its live state). */
+export function inputSummary(
+  deps: Pick<AppDeps, 'temporal'>,
+  c: Pick<OpenCaseInput, 'caseId' | 'stationId' | 'serviceCode' | 'category' | 'deadlineClass' | 'channel' | 'demand' | 'openedAt'>,
+  stage: CaseSummary['stage'],
+): CaseSummary {
+  return summaryOf(deps, {
+    id: c.caseId,
+    stage,
+    stationId: c.stationId,
+    serviceCode: c.serviceCode,
+    category: c.category as CaseSummary['category'],
+    deadlineClass: c.deadlineClass,
+    channel: c.channel as CaseSummary['channel'],
+    demand: c.demand,
+    openedAt: c.openedAt,
+  });
+}
+
+export function listItem(deps: Pick<AppDeps, 'temporal'>, row: CaseRow): CaseListItem {
+  return {
+    ...rowSummary(deps, row),
+    overdue: row.overdue,
+    nextDueAt: row.nextDueAt?.toISOString() ?? null,
+    paused: row.paused,
+    resolution: (row.resolution as CaseListItem['resolution']) ?? null,
+    partnerUnreachable: row.partnerUnreachable,
+  };
+}
+
+export function clockView(c: Clock, now: number): z.infer<typeof ClockView> {
+  const remainingMs = c.status === 'running' ? Date.parse(c.dueAt) - now : c.status === 'paused' ? (c.remainingMs ?? null) : null;
+  return {
+    id: c.id,
+    kind: c.kind,
+    taskId: c.taskId,
+    departmentId: c.departmentId,
+    unit: c.unit,
+    status: c.status,
+    startedAt: c.startedAt,
+    dueAt: c.dueAt,
+    provisional: c.provisional,
+    breachedAt: c.breachedAt,
+    metAt: c.metAt,
+    extensions: c.extensions,
+    remainingMs,
+  };
+}
+
+function liveParts(state: CaseState, now: number) {
+  const received = state.documents ?? [];
+  return {
+    owner: state.owner,
+    acceptance: state.acceptance,
+    diagnosis: state.diagnosis,
+    plans: state.plans ?? [],
+    tasks: state.tasks ?? [],
+    documents: received,
+    missingDocuments: state.catalogue ? missingDocuments(state) : undefined,
+    pause: state.paused,
+    clocks: (state.clocks ?? []).map((c) => clockView(c, now)),
+    closure: state.closure,
+    evaluation: state.evaluation,
+    callBack: state.callBack,
+    reopenings: state.reopenings ?? [],
+    awaitingRevision: state.awaitingRevision ?? false,
+    repeats: state.repeats ?? [],
+    escalations: state.escalations ?? [],
+    unreachable: state.unreachable ?? [],
+    projectionFailures: state.projectionFailures ?? [],
+  };
+}
+
+/**
+ * The case's timeline: its own events and its whistles' events, in time order (each sequence keeps its
+ * own order; `whistleId` tells a whistle's events apart). `whistleId` narrows it to one whistle.
+ */
+export async function readTimeline(db: Db, caseId: string, whistleId?: string): Promise<CaseView['timeline']> {
+  const events = await db
+    .select()
+    .from(caseEvents)
+    .where(whistleId ? and(eq(caseEvents.caseId, caseId), eq(caseEvents.whistleId, whistleId)) : eq(caseEvents.caseId, caseId))
+    .orderBy(asc(caseEvents.at), sql`${caseEvents.whistleId} nulls first`, asc(caseEvents.seq), asc(caseEvents.id));
+  return events.map((e) => ({
+    seq: e.seq,
+    ...(e.whistleId ? { whistleId: e.whistleId } : {}),
+    type: e.type,
+    actor: e.actor,
+    actorRole: e.actorRole,
+    at: e.at.toISOString(),
+    data: e.data,
+  }));
+}
+
+/**
+ * The full view of a case. With the live state (the workflow answered) the progress comes from it;
+ * without (live: false) from the read model row, and the live-only parts are left out.
+ */
+export async function caseView(
+  deps: Pick<AppDeps, 'temporal' | 'database'>,
+  row: CaseRow | undefined,
+  state: CaseState | undefined,
+  now = Date.now(),
+): Promise<CaseView> {
+  const timeline = await readTimeline(deps.database.db, row?.id ?? state!.caseId);
+  if (!state) {
+    return { ...listItem(deps, row!), live: false, resident: row!.resident, openedBy: row!.openedBy, relatedCaseId: row!.relatedCaseId ?? null, timeline };
+  }
+  const base = row ? rowSummary(deps, row, state.stage) : inputSummary(deps, state, state.stage);
+  return {
+    ...base,
+    overdue: state.overdue ?? row?.overdue ?? false,
+    nextDueAt: state.clocks ? (nextDueAt(state.clocks) ?? null) : (row?.nextDueAt?.toISOString() ?? null),
+    paused: state.paused !== undefined,
+    resolution: state.closure?.resolution ?? null,
+    partnerUnreachable: (state.unreachable ?? []).length > 0,
+    live: true,
+    resident: state.resident,
+    openedBy: state.openedBy.id,
+    relatedCaseId: state.relatedCaseId ?? row?.relatedCaseId ?? null,
+    ...liveParts(state, now),
+    timeline,
+  };
+}

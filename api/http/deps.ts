@@ -1,0 +1,18 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/index';
+import type { Database } from '../../db/client';
+import type { TemporalSettings } from '../../temporal/client';
+import type { Auth } from './auth';
+
+/** What the API needs from the rest of the service; tests build the same object. */
+export interface AppDeps {
+  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'>;
+  database: Database;
+  client: Client;
+  temporal: TemporalSettings;
+  auth: Auth;
+  log: Logger;
+  /** How long a case change waits for its workflow before the API answers 503 (default 10 s). */
+  caseUpdateTimeoutMs?: number;
+}

@@ -1,0 +1,30 @@
+import type { CaseState, Clock, Task } from './messages';
+
+/**
+ * Facts derived from a case's state, shared by the workflow and the API's case view. Pure functions
+ * with no SDK imports, so either side can use them.
+ */
+
+const active = (c: Clock) => c.status === 'running' || c.status === 'paused';
+
+/** The earliest deadline of a running clock. */
+export const nextDueAt = (clocks: Clock[] | undefined): string | undefined =>
+  (clocks ?? [])
+    .filter((c) => c.status === 'running')
+    .map((c) => c.dueAt)
+    .sort()[0];
+
+export const isOverdue = (clocks: Clock[]) => clocks.some((c) => active(c) && c.breachedAt !== undefined);
+export const isProvisional = (clocks: Clock[]) => clocks.some((c) => active(c) && c.provisional);
+
+/** The catalogue item's required documents not yet received (with `extra` counted as received). */
+export const missingDocuments = (state: CaseState, extra: string[] = []): string[] => {
+  const received = [...(state.documents ?? []), ...extra];
+  return (state.catalogue?.requiredDocuments ?? []).filter((d) => !received.includes(d));
+};
+
+export const openTasks = (state: CaseState, kind?: Task['assignee']['kind']): Task[] =>
+  (state.tasks ?? []).filter((t) => t.status === 'open' && (kind === undefined || t.assignee.kind === kind));
+
+/** Whistles of the case still open: their departments are at work (closure waits for them). */
+export const openWhistles = (state: CaseState) => (state.escalations ?? []).filter((e) => e.status === 'open' && e.whistleId !== undefined);

@@ -1,0 +1,361 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CaseProjection, NotificationInput } from '../../activities/case/activities';
+import { searchAttributes } from '../../temporal/search-attribute-keys';
+import { activities } from '../shared/activities';
+import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, ProjectionFailure, Stage } from './messages';
+import { isOverdue, isProvisional, nextDueAt, openTasks } from './facts';
+import { stageIndex } from './rules';
+import { dueMilestones, goalMs, startClock, watchMilestones } from '../shared/clocks';
+import { Serial } from '../shared/serial';
+import { projectionRejection, writeFailedType } from '../shared/projection-failures';
+
+export const system: Actor = { id: 'stationflow', role: 'system' };
+const defaultHistoryLimit = 10_000;
+
+/** Thrown out of the stage steps when the case is closed early (unresolved or transferred). */
+export class ClosedEarly extends Error {}
+
+/**
+ * One running case: its state, its timeline writes and the waiting that the six steps in case.ts are
+ * made of. Update handlers (case-handlers.ts) change the state; the steps react to it.
+ */
+export class CaseRun {
+  readonly state: CaseState;
+  private readonly historyLimit: number;
+  /** What the steps wait for while parked in `waitFor`; undefined while they are working. */
+  private waitingFor?: () => boolean;
+  private finished = false;
+  private readonly serial = new Serial();
+  /** Bumped whenever a clock changes, so the watcher re-plans its timer. */
+  private clockVersion = 0;
+
+  constructor(private readonly input: OpenCaseInput) {
+    this.historyLimit = input.historyLimit ?? defaultHistoryLimit;
+    this.state = input.carried
+      ? { ...input.carried, runs: (input.carried.runs ?? 0) + 1 }
+      : {
+          caseId: input.caseId,
+          stationId: input.stationId,
+          serviceCode: input.serviceCode,
+          category: input.category,
+          deadlineClass: input.deadlineClass,
+          channel: input.channel,
+          demand: input.demand,
+          resident: input.resident,
+          stage: 'accept',
+          openedBy: input.openedBy,
+          openedAt: input.openedAt,
+          recorded: false,
+          catalogue: input.catalogue,
+          rules: input.rules,
+          owner: input.openedBy.id,
+          plans: [],
+          tasks: [],
+          documents: [],
+          clocks: [],
+          reopenings: [],
+          repeats: [],
+          escalations: [],
+          overdue: false,
+          ...(input.relatedCaseId ? { relatedCaseId: input.relatedCaseId } : {}),
+          ...(input.subdistrictId ? { subdistrictId: input.subdistrictId } : {}),
+          seq: 0,
+          runs: 0,
+        };
+  }
+
+  /** Workflow time (the SDK's deterministic clock), never the machine's. */
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  get clocks(): Clock[] {
+    return (this.state.clocks ??= []);
+  }
+
+  ownerAssignee(): Assignee {
+    return { kind: 'staff', id: this.state.owner ?? this.state.openedBy.id };
+  }
+
+  /**
+   * Supervisors belong to the subdistrict: every supervisor notice of a case goes to its subdistrict's
+   * (README "Who is told what"). A case opened before it carried its subdistrict names its station, which
+   * the notify activity maps to the station's subdistrict.
+   */
+  supervisors(): NotificationInput['recipient'] {
+    return { kind: 'supervisor', id: this.state.subdistrictId ?? this.state.stationId };
+  }
+
+  /* ---------- the read model and visibility ---------- */
+
+  projection(): CaseProjection {
+    return {
+      stage: this.state.stage,
+      overdue: this.state.overdue ?? false,
+      nextDueAt: nextDueAt(this.clocks) ?? null,
+      provisional: isProvisional(this.clocks),
+      paused: this.state.paused !== undefined,
+      resolution: this.state.closure?.resolution ?? null,
+      partnerUnreachable: (this.state.unreachable ?? []).length > 0,
+    };
+  }
+
+  /** Appends a timeline event and projects the case row; people's actions also count as progress. */
+  async record(type: string, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
+    this.state.overdue = isOverdue(this.clocks);
+    const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
+    const at = this.now();
+    const projection = this.projection();
+    const due = projection.nextDueAt;
+    upsertSearchAttributes([
+      { key: searchAttributes.stage, value: projection.stage },
+      { key: searchAttributes.overdue, value: projection.overdue },
+      { key: searchAttributes.nextDueAt, value: due ? new Date(due) : null },
+      ...(actor.role === 'system' ? [] : [{ key: searchAttributes.lastProgressAt, value: new Date(at) }]),
+    ]);
+    try {
+      await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      await this.writeFailed({ seq, type, at, code });
+    }
+  }
+
+  async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
+    const key = `${this.state.caseId}:${this.state.seq ?? 0}:${kind}:${recipient.kind}:${recipient.id}`;
+    try {
+      await activities.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      await this.writeFailed({ seq: this.state.seq ?? 0, type: `notification:${kind}`, at: this.now(), code });
+    }
+  }
+
+  /**
+   * A write the database refused for good (projection-failures.ts): kept in the state (the case view
+   * shows it) and marked in the timeline with data that can always be written; the case carries on.
+   * Only ever runs on that failure path, so recorded histories replay unchanged.
+   */
+  private async writeFailed(failure: ProjectionFailure): Promise<void> {
+    (this.state.projectionFailures ??= []).push(failure);
+    const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
+    const data = { failedSeq: failure.seq, failedType: failure.type, code: failure.code };
+    try {
+      await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type: writeFailedType, actor: system, at: this.now(), data, projection: this.projection() });
+    } catch (err) {
+      // Even the marker was refused (the case has no row): the failure stays in the state and the view.
+      if (projectionRejection(err) === undefined) throw err;
+    }
+  }
+
+  /**
+   * Writes the opening. Refused for good (text PostgreSQL cannot hold, from a client that bypassed the
+   * API), it is written again with that text made storable (U+FFFD), so the case is in the read model
+   * and the lists, and the refusal is marked in the timeline.
+   */
+  private async recordOpened(): Promise<void> {
+    try {
+      await activities.recordCaseOpened(this.input);
+    } catch (err) {
+      const code = projectionRejection(err);
+      if (code === undefined) throw err;
+      try {
+        await activities.recordCaseOpened({ ...this.input, storable: true });
+      } catch (again) {
+        if (projectionRejection(again) === undefined) throw again;
+      }
+      await this.writeFailed({ seq: 0, type: 'case.opened', at: this.now(), code });
+    }
+  }
+
+  clocksChanged(): void {
+    this.clockVersion++;
+  }
+
+  /* ---------- serialising changes ---------- */
+
+  /** Runs one change at a time: handlers, the clock watcher and stage steps never interleave their writes. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(fn);
+  }
+
+  /**
+   * Called by an update handler after its change: waits until the steps have reacted to it (entered
+   * the next stage, or found nothing to do), so the update answers with the case as it now stands.
+   */
+  async settled(): Promise<CaseState> {
+    // Settled: the steps are parked and the change did not wake them (or they have finished).
+    await condition(() => this.finished || (this.waitingFor !== undefined && !this.serial.busy && !this.waitingFor()));
+    return this.state;
+  }
+
+  /**
+   * The steps' one way of waiting. While the condition is false the steps are parked, which is what
+   * `settled()` waits for. Continues as new when the history grows past its limit.
+   */
+  async waitFor(done: () => boolean, timeoutMs?: number): Promise<boolean> {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.historyLimit;
+    const wake = () => done() || (tooLong() && !this.serial.busy && allHandlersFinished());
+    this.waitingFor = done;
+    try {
+      for (;;) {
+        if (deadline === undefined) await condition(wake);
+        else if (!(await condition(wake, Math.max(1, deadline - Date.now())))) return done();
+        if (done()) return true;
+        // Handlers have finished and nothing is being written: the state is whole, carry it over.
+        await continueAsNew<(input: OpenCaseInput) => Promise<CaseState>>({ ...this.input, carried: this.state });
+      }
+    } finally {
+      this.waitingFor = undefined;
+    }
+  }
+
+  /* ---------- stages ---------- */
+
+  /**
+   * A step of the case: enters `stage` (unless the case is already past it) and waits until `done`
+   * yields the step's result. A closure in the meantime ends the steps (ClosedEarly).
+   */
+  async stage<T>(stage: Stage, done: () => T | undefined | false): Promise<T> {
+    // Already past this step (a reopened case, or a run continued as new): nothing to wait for.
+    if (stageIndex(this.state.stage) > stageIndex(stage)) return done() as T;
+    if (stageIndex(this.state.stage) < stageIndex(stage)) await this.enter(stage);
+    let result: T | undefined | false;
+    await this.waitFor(() => Boolean((result = done())) || this.state.closure !== undefined);
+    if (!result && this.state.closure) throw new ClosedEarly();
+    return result as T;
+  }
+
+  async enter(stage: Stage, data: Record<string, unknown> = {}): Promise<void> {
+    await this.exclusive(async () => {
+      const from = this.state.stage;
+      this.state.stage = stage;
+      await this.record('stage.entered', system, { stage, from, ...data });
+    });
+  }
+
+  /** Handle-now affairs pass the working stages without work; each passage is still recorded. */
+  async pass(stages: Stage[], reason: string): Promise<void> {
+    for (const s of stages) if (stageIndex(this.state.stage) < stageIndex(s)) await this.enter(s, { passed: reason });
+  }
+
+  openTasks = (kind?: 'staff' | 'partner' | 'department') => openTasks(this.state, kind);
+  openEscalations = () => (this.state.escalations ?? []).filter((e) => e.status === 'open');
+
+  /* ---------- opening ---------- */
+
+  /** True once the case is on record with its commitments set (at once for a run continued as new). */
+  opened = false;
+
+  async open(): Promise<void> {
+    if (this.input.carried) {
+      this.opened = true; // continued as new: everything is on record already
+      return;
+    }
+    await this.recordOpened();
+    this.state.recorded = true;
+    upsertSearchAttributes([{ key: searchAttributes.lastProgressAt, value: new Date(this.input.openedAt) }]);
+    const rules = this.input.rules;
+    const from = this.input.openedAt;
+    const owner = this.ownerAssignee();
+    const clocks = await Promise.all([
+      ...(rules.responseGoal !== null && rules.responseUnit !== null
+        ? [startClock({ id: 'response', kind: 'response', unit: rules.responseUnit, budgetMs: goalMs(rules.responseGoal, rules.responseUnit), from, assignee: owner, paused: false })]
+        : []),
+      this.resolutionClock('resolution', from),
+    ]);
+    this.clocks.push(...clocks);
+    this.clocksChanged();
+    await this.record('commitments.set', system, {
+      deadlineClass: this.state.deadlineClass,
+      commitments: clocks.map((c) => ({ id: c.id, kind: c.kind, dueAt: c.dueAt, provisional: c.provisional })),
+    });
+    this.opened = true;
+  }
+
+  resolutionClock(id: string, from: string): Promise<Clock> {
+    const rules = this.state.rules ?? this.input.rules;
+    return startClock({
+      id,
+      kind: 'resolution',
+      unit: rules.resolutionUnit,
+      budgetMs: goalMs(rules.resolutionGoal, rules.resolutionUnit),
+      from,
+      assignee: this.ownerAssignee(),
+      paused: this.state.paused !== undefined,
+    });
+  }
+
+  /* ---------- the clock watcher: warnings, breach, urging ---------- */
+
+  /** Runs beside the steps for the case's whole life: one durable timer for the next milestone. */
+  watchClocks(): Promise<void> {
+    return watchMilestones({
+      clocks: () => this.clocks,
+      version: () => this.clockVersion,
+      stopped: () => this.finished,
+      fire: () => this.exclusive(() => this.fireDueMilestones()),
+    });
+  }
+
+  private async fireDueMilestones(): Promise<void> {
+    const now = Date.now();
+    for (const { clock, milestone } of dueMilestones(this.clocks, now)) {
+      milestone.done = true;
+      const data = { clock: clock.id, kind: clock.kind, ...(clock.taskId ? { taskId: clock.taskId } : {}), dueAt: clock.dueAt };
+      if (milestone.kind === 'breach') {
+        clock.breachedAt = this.now();
+        await this.record('commitment.breached', system, data);
+        // 督办: the subdistrict's supervisors are urged.
+        await this.notify(this.supervisors(), 'commitment.breached', data);
+        await this.notify(clock.assignee, 'commitment.breached', data);
+        if (clock.kind === 'resolution' && this.state.rules?.escalateOnBreach) await this.proposeEscalation(clock);
+      } else {
+        const percent = milestone.kind === 'warning-50' ? 50 : 75;
+        await this.record('commitment.warning', system, { ...data, percent });
+        await this.notify(clock.assignee, 'commitment.warning', { ...data, percent });
+      }
+    }
+    this.clocksChanged();
+  }
+
+  /** Hook for the whistle: a breach of a class that says so proposes an escalation to departments. */
+  private async proposeEscalation(clock: Clock): Promise<void> {
+    const escalations = (this.state.escalations ??= []);
+    const id = `E${escalations.length + 1}`;
+    escalations.push({ id, status: 'proposed', reason: `${clock.id} deadline ${clock.dueAt} breached`, at: this.now() });
+    await this.record('escalation.proposed', system, { escalationId: id, clock: clock.id });
+    await this.notify(this.supervisors(), 'escalation.proposed', { escalationId: id });
+  }
+
+  /* ---------- the end ---------- */
+
+  async finish(): Promise<CaseState> {
+    await this.exclusive(async () => {
+      const now = this.now();
+      for (const c of this.clocks) {
+        if (c.status === 'running' || c.status === 'paused') {
+          c.status = 'cancelled';
+          c.metAt = now;
+          delete c.runningSince;
+        }
+      }
+      const from = this.state.stage;
+      this.state.stage = 'closed';
+      await this.record('stage.entered', system, { stage: 'closed', from, resolution: this.state.closure?.resolution });
+    });
+    this.finished = true;
+    this.clocksChanged();
+    await condition(allHandlersFinished);
+    return this.state;
+  }
+}
