@@ -6,12 +6,12 @@ import {
   acceptUpdate,
   calendarChangedSignal,
   caseStateQuery,
-  type Clock,
   extendDeadlineUpdate,
   pauseUpdate,
   rejections,
   resumeUpdate,
 } from '../workflows/case/messages';
+import type { Clock } from '../workflows/shared/messages';
 import { act, notificationsOf, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';

@@ -1,6 +1,7 @@
 import { importCalendarYear } from '../db/calendar';
 import { caseWorkflowId } from '../temporal/client';
-import { calendarChangedSignal, caseStateQuery, type CaseState, type Clock, extendDeadlineUpdate, pauseUpdate, rejections, resumeUpdate } from '../workflows/case/messages';
+import { calendarChangedSignal, caseStateQuery, type CaseState, extendDeadlineUpdate, pauseUpdate, rejections, resumeUpdate } from '../workflows/case/messages';
+import type { Clock } from '../workflows/shared/messages';
 import { act, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { calendarVersion, isRealDate, readCalendar } from '../../db/calendar';
 import type { Db } from '../../db/client';
 import type { CalendarDayKind } from '../../db/schema';
-import type { GoalUnit } from '../../workflows/case/messages';
+import type { GoalUnit } from '../../workflows/shared/messages';
 
 /** Input of scheduleClock: place a clock's deadline and warnings from `from` on. */
 export interface ScheduleClockInput {

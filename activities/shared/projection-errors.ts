@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { projectionRejectedType } from '../../workflows/case/messages';
+import { projectionRejectedType } from '../../workflows/shared/messages';
 
 /**
  * How the activities that write the read model, the timeline, the outbox and the delivery log fail.

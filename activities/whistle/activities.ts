@@ -2,7 +2,7 @@ import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { caseEvents, type WhistleInboxState, whistleCalls, whistles } from '../../db/schema';
 import { whistleWorkflowId } from '../../temporal/workflow-ids';
-import type { Actor } from '../../workflows/case/messages';
+import type { Actor } from '../../workflows/shared/messages';
 import type { WhistleInput } from '../../workflows/whistle/messages';
 import { storable, writing } from '../shared/projection-errors';
 

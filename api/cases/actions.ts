@@ -5,7 +5,6 @@ import {
   acceptUpdate,
   type CaseState,
   closeUpdate,
-  type Command,
   completeTaskUpdate,
   diagnoseUpdate,
   evaluateUpdate,
@@ -14,6 +13,7 @@ import {
   planUpdate,
   resumeUpdate,
 } from '../../workflows/case/messages';
+import type { Command } from '../../workflows/shared/messages';
 import { principalOf, type Role, requireRole } from '../http/auth';
 import {
   AcceptanceBody,

@@ -1,14 +1,8 @@
 import { z } from 'zod';
 import { cleanString, line, text } from '../http/text';
 import { BodyDate, BodyDeadline } from '../http/instants';
-import {
-  assigneeKinds,
-  decisions,
-  evaluationChannels,
-  ratings,
-  resolutions,
-  taskOutcomes,
-} from '../../workflows/case/messages';
+import { decisions, evaluationChannels, ratings, resolutions, taskOutcomes } from '../../workflows/case/messages';
+import { assigneeKinds } from '../../workflows/shared/messages';
 
 /**
  * Request bodies of the case transitions, validated at the edge (400 with JSON pointers). They mirror

@@ -4,7 +4,8 @@ import type { Db } from '../../db/client';
 import { caseChannels, caseEvents, cases, goalUnits, serviceCategories } from '../../db/schema';
 import { caseWorkflowId, workflowUiUrl } from '../../temporal/client';
 import { missingDocuments, nextDueAt } from '../../workflows/case/facts';
-import { type CaseState, type Clock, type OpenCaseInput, resolutions, stages } from '../../workflows/case/messages';
+import { type CaseState, type OpenCaseInput, resolutions, stages } from '../../workflows/case/messages';
+import type { Clock } from '../../workflows/shared/messages';
 import {
   AcceptanceBody,
   Assignee,

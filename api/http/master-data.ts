@@ -1,7 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { departments, partners, serviceItems } from '../../db/schema';
-import type { Assignee, TransferTarget } from '../../workflows/case/messages';
+import type { TransferTarget } from '../../workflows/case/messages';
+import type { Assignee } from '../../workflows/shared/messages';
 import type { ProblemExtras } from './problems';
 import { problem } from './problems';
 

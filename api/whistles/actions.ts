@@ -1,7 +1,7 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
-import type { Command } from '../../workflows/case/messages';
+import type { Command } from '../../workflows/shared/messages';
 import {
   checkInUpdate,
   closeWhistleUpdate,

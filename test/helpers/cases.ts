@@ -4,7 +4,8 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { caseEvents, notifications } from '../../db/schema';
 import { caseWorkflowId } from '../../temporal/client';
 import { caseWorkflow } from '../../workflows/case/workflow';
-import { type Actor, type CaseState, caseStateQuery, type Command, type OpenCaseInput } from '../../workflows/case/messages';
+import { type CaseState, caseStateQuery, type OpenCaseInput } from '../../workflows/case/messages';
+import type { Actor, Command } from '../../workflows/shared/messages';
 import { caseInput } from './fixtures';
 import { eventually, type Stack } from './stack';
 

@@ -1,6 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { cases, type ContactChannel, deliveries, notifications, partners } from '../../db/schema';
-import { acceptUpdate, type Assignee, caseStateQuery, diagnoseUpdate, planUpdate } from '../../workflows/case/messages';
+import { acceptUpdate, caseStateQuery, diagnoseUpdate, planUpdate } from '../../workflows/case/messages';
+import type { Assignee } from '../../workflows/shared/messages';
 import { act, type CaseHandle, inMinutes, openCase } from './cases';
 import { eventually, type Stack } from './stack';
 

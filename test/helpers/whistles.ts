@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { whistleWorkflowId } from '../../temporal/workflow-ids';
-import type { Actor, Command } from '../../workflows/case/messages';
+import type { Actor, Command } from '../../workflows/shared/messages';
 import type { whistleWorkflow } from '../../workflows/whistle/workflow';
 import {
   blowWhistleUpdate,

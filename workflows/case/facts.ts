@@ -1,4 +1,5 @@
-import type { CaseState, Clock, Task } from './messages';
+import type { CaseState, Task } from './messages';
+import type { Clock } from '../shared/messages';
 
 /**
  * Facts derived from a case's state, shared by the workflow and the API's case view. Pure functions

@@ -2,13 +2,11 @@ import { condition, setHandler } from '@temporalio/workflow';
 import {
   type Acceptance,
   acceptUpdate,
-  type Actor,
   calendarChangedSignal,
   type CaseState,
   caseStateQuery,
   type Closure,
   closeUpdate,
-  type Command,
   completeTaskUpdate,
   type DeadlineExtension,
   type Diagnosis,
@@ -29,6 +27,7 @@ import {
   type TaskCompletion,
   type TransferTarget,
 } from './messages';
+import type { Actor, Command } from '../shared/messages';
 import {
   checkAcceptance,
   checkClosure,

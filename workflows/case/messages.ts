@@ -1,21 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, Assignee, Clock, Command, DeliveryReport, GoalUnit, ProjectionFailure } from '../shared/messages';
 
 /**
  * Messages of the case workflow and the shapes they carry, shared by the workflow, the worker, the API
- * and the tests. Workflow code imports this file, so it depends on @temporalio/workflow only.
+ * and the tests (what other workflows share too lives in ../shared/messages). Workflow code imports this file, so
+ * it depends on @temporalio/workflow only.
  */
 
 export const stages = ['accept', 'diagnose', 'plan', 'execute', 'coordinate', 'close', 'closed'] as const;
 export type Stage = (typeof stages)[number];
-
-export interface Actor {
-  /** The token's subject: a staff member, supervisor, department user or partner id. */
-  id: string;
-  role: 'staff' | 'department' | 'supervisor' | 'admin' | 'partner' | 'system';
-}
-
-/** How a deadline goal is counted (mirrors db/schema goalUnits; workflow code cannot import the schema). */
-export type GoalUnit = 'minutes' | 'hours' | 'days' | 'working-days';
 
 /** The catalogue item as it stood when the case was opened: later catalogue edits do not change a running case. */
 export interface CatalogueSnapshot {
@@ -95,13 +88,6 @@ export interface Diagnosis {
   causes?: string;
   resources?: string;
   homeVisit?: HomeVisit;
-}
-
-export const assigneeKinds = ['staff', 'partner', 'department'] as const;
-export type AssigneeKind = (typeof assigneeKinds)[number];
-export interface Assignee {
-  kind: AssigneeKind;
-  id: string;
 }
 
 export interface TaskInput {
@@ -220,63 +206,12 @@ export interface PartnerReply {
   as: Assignee;
 }
 
-/** From a delivery workflow: its notice reached nobody on any channel (a dead letter), or reached the partner after all. */
-export interface DeliveryReport {
-  notificationId: string;
-  outcome: 'unreachable' | 'reached';
-  recipient: { kind: 'partner' | 'department'; id: string };
-  partnerId: string;
-  kind: string;
-  round: number;
-  /** The channels tried in this round, in order. */
-  channels: string[];
-  /** The last channel's reason for giving up. */
-  lastError?: string;
-}
-
 /** A notice the case's partner or department could not be reached with (until a retry reaches it). */
 export interface Unreachable {
   notificationId: string;
   recipient: DeliveryReport['recipient'];
   kind: string;
   since: string;
-}
-
-/* ---------- commitments (clocks) ---------- */
-
-/** A case's clocks (response, resolution, task) and a whistle's, per department (check-in, report). */
-export type ClockKind = 'response' | 'resolution' | 'task' | 'check-in' | 'report';
-export type MilestoneKind = 'warning-50' | 'warning-75' | 'breach';
-
-/**
- * A commitment: a goal counted in its unit, which pauses while the case waits on the resident. The
- * budget and what is consumed are in the unit's own milliseconds (working time for working days).
- */
-export interface Clock {
-  id: string;
-  kind: ClockKind;
-  taskId?: string;
-  unit: GoalUnit;
-  budgetMs: number;
-  /** Consumed before `runningSince` (by earlier running spells). */
-  consumedMs: number;
-  startedAt: string;
-  /** Set while running; absent while paused or stopped. */
-  runningSince?: string;
-  dueAt: string;
-  /** The deadline reaches a year without official calendar data: computed by the weekday rule. */
-  provisional: boolean;
-  status: 'running' | 'paused' | 'met' | 'cancelled';
-  milestones: { kind: MilestoneKind; at: string; done: boolean }[];
-  /** A whistle's clocks: the department they run for. */
-  departmentId?: string;
-  /** Who is warned: the case owner, or the task's assignee. */
-  assignee: Assignee;
-  breachedAt?: string;
-  metAt?: string;
-  /** Remaining time when paused, in the unit's milliseconds. */
-  remainingMs?: number;
-  extensions: { from: string; to: string; reason: string; by: string; at: string }[];
 }
 
 /**
@@ -294,22 +229,6 @@ export interface Escalation {
   lead?: string;
   /** The whistle's outcome: the lead's report, or `closed` by the supervisor. */
   outcome?: { outcome: string; note: string; at: string; by: string };
-}
-
-/**
- * The failure type of a projection activity's write that can never succeed (the database refused the
- * data: SQLSTATE classes 21, 22, 23, 42, 54). Not retried; the workflow records it and carries on.
- */
-export const projectionRejectedType = 'ProjectionRejected';
-
-/** A timeline write the database refused for good: the event (or notice) and the SQLSTATE. */
-export interface ProjectionFailure {
-  /** The sequence number the event would have had (for a notice: the event it followed). */
-  seq: number;
-  /** The event's type, or `notification:<kind>` for a notice. */
-  type: string;
-  at: string;
-  code: string;
 }
 
 export interface CaseState {
@@ -363,9 +282,6 @@ export interface CaseState {
 }
 
 /* ---------- messages ---------- */
-
-/** Every update carries who acts; the API fills it from the token. */
-export type Command<T> = T & { actor: Actor };
 
 export const caseStateQuery = defineQuery<CaseState>('caseState');
 

@@ -1,6 +1,7 @@
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
-import { type Command, type DeliveryReport, deliveryReportSignal, type PartnerReply, partnerReplyUpdate } from './messages';
+import { deliveryReportSignal, type PartnerReply, partnerReplyUpdate } from './messages';
+import type { Command, DeliveryReport } from '../shared/messages';
 import { checkPartnerReply, currentClock } from './rules';
 import { completeTask } from './handlers';
 import type { CaseRun } from './run';

@@ -3,7 +3,6 @@ import {
   type Acceptance,
   type CaseState,
   type Closure,
-  type Command,
   type DeadlineExtension,
   type Diagnosis,
   type Evaluation,
@@ -18,6 +17,7 @@ import {
   stages,
   type TaskCompletion,
 } from './messages';
+import type { Command } from '../shared/messages';
 import { missingDocuments, openWhistles } from './facts';
 
 /**

@@ -8,7 +8,8 @@ import {
 import type { CaseProjection, NotificationInput } from '../../activities/case/activities';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { activities } from '../shared/activities';
-import type { Actor, Assignee, CaseState, Clock, OpenCaseInput, ProjectionFailure, Stage } from './messages';
+import type { CaseState, OpenCaseInput, Stage } from './messages';
+import type { Actor, Assignee, Clock, ProjectionFailure } from '../shared/messages';
 import { isOverdue, isProvisional, nextDueAt, openTasks } from './facts';
 import { stageIndex } from './rules';
 import { dueMilestones, goalMs, startClock, watchMilestones } from '../shared/clocks';

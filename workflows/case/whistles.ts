@@ -1,7 +1,8 @@
 import { ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { whistleIdOf, whistleWorkflowId } from '../../temporal/workflow-ids';
-import { type CaseState, type Command, rejections } from './messages';
+import { type CaseState, rejections } from './messages';
+import type { Command } from '../shared/messages';
 import { reject } from './rules';
 import type { CaseRun } from './run';
 import { whistleWorkflow } from '../whistle/workflow';

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Actor } from '../case/messages';
+import type { Actor } from '../shared/messages';
 
 /**
  * Messages of the delivery workflow (a notice pushed to a partner or department through its contact

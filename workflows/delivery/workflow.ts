@@ -2,7 +2,8 @@ import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHand
 import type { createActivities } from '../../activities/index';
 import { caseWorkflowId } from '../../temporal/workflow-ids';
 import { activities } from '../shared/activities';
-import { type DeliveryReport, deliveryReportSignal } from '../case/messages';
+import { deliveryReportSignal } from '../case/messages';
+import type { DeliveryReport } from '../shared/messages';
 import {
   type ChannelType,
   deliveryFailures,

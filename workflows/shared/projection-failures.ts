@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import { projectionRejectedType } from '../case/messages';
+import { projectionRejectedType } from './messages';
 
 /**
  * The SQLSTATE of a projection write the database refused for good (activities/projection-errors.ts

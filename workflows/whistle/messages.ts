@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, Clock, Command, GoalUnit, ProjectionFailure, Stage } from '../case/messages';
+import type { Stage } from '../case/messages';
+import type { Actor, Clock, Command, GoalUnit, ProjectionFailure } from '../shared/messages';
 
 /**
  * Messages of the whistle workflow ("Subdistrict Initiates, Departments Check In", 街乡吹哨、部门报到)

@@ -4,7 +4,7 @@ import type { NotificationInput } from '../../activities/case/activities';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../../temporal/workflow-ids';
 import { activities } from '../shared/activities';
-import type { Actor, Clock, ProjectionFailure } from '../case/messages';
+import type { Actor, Clock, ProjectionFailure } from '../shared/messages';
 import { isOverdue } from '../case/facts';
 import { dueMilestones, goalMs, startClock, stopClock, watchMilestones } from '../shared/clocks';
 import {
