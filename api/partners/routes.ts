@@ -1,21 +1,18 @@
 import crypto from 'node:crypto';
-import { and, asc, eq, gt, inArray, ne, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
-import { mobilePattern } from '../../activities/delivery/channels/sms';
 import type { Db } from '../../db/client';
-import { noticeLocales, type PartnerKind, partnerKinds, partnerServices, partners } from '../../db/schema';
+import { partnerServices, partners } from '../../db/schema';
 import { principalOf, requireRole } from '../http/auth';
-import { id as refId } from '../cases/commands';
-import { line, phoneNumber } from '../http/text';
-import { emptyIsAbsent, pageQuery } from '../cases/routes';
 import type { AppDeps } from '../http/deps';
-import { departmentErrors, serviceCodeErrors, unknownReferences } from '../http/master-data';
 import { problemResponses, registry } from '../http/openapi';
-import { problem, type ProblemExtras } from '../http/problems';
+import { problem } from '../http/problems';
 import { cursorCodec, cursorPart } from '../http/cursor';
-import { endsInSupportedRange, supportedRange } from '../http/instants';
 import { parseOr400 } from '../http/validation';
+import { CreatePartnerBody, ListPartnersQuery, MintTokenBody, PartnerId, partnerIdPattern, PatchPartnerBody, ttlSeconds } from './commands';
+import { assertPartnerRules, departmentLinked, partnerExists, partnerNotFound, partnerRow } from './lookup';
+import { CreatedPartner, Partner, PartnerList, type PartnerRow, PartnerToken, partnerView, readPartner, servicesOf, WebhookSecret } from './view';
 
 /**
  * The partner registry: service agencies, handy-help outlets, institutions, volunteer organisations and
@@ -25,141 +22,7 @@ import { parseOr400 } from '../http/validation';
  * when it is generated (creation, rotation); channel addresses and phones never reach the logs.
  */
 
-/* ---------- schemas: validation at the edge, and the OpenAPI document ---------- */
-
-export const partnerIdPattern = /^[a-z0-9][a-z0-9-]{1,63}$/;
-const PartnerId = z.string().regex(partnerIdPattern, 'must be a slug of lower-case letters, digits and "-" (2–64 characters)');
-
-
-const WebhookChannel = z
-  .strictObject({
-    type: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000),
-  })
-  .meta({ id: 'WebhookChannel', description: "Notices are POSTed as JSON to the URL, signed with the partner's webhook secret (HMAC-SHA256)" });
-const EmailChannel = z
-  .strictObject({ type: z.literal('email'), address: z.email({ error: 'must be an email address' }).max(254) })
-  .meta({ id: 'EmailChannel', description: 'Notices are mailed in the partner’s locale' });
-const SmsChannel = z
-  .strictObject({
-    type: z.literal('sms'),
-    phone: phoneNumber(mobilePattern, 'must be a mobile number: E.164 (+8613800138000) or an 11-digit Chinese mobile number (13800138000)').meta({
-      description: 'Full-width digits are taken as ASCII digits (NFKC)',
-    }),
-  })
-  .meta({ id: 'SmsChannel', description: 'Notices are texted in the partner’s locale' });
-export const ContactChannelSchema = z
-  .discriminatedUnion('type', [WebhookChannel, EmailChannel, SmsChannel], { error: 'must be a channel of type webhook, email or sms' })
-  .meta({ id: 'ContactChannel' });
-
-const Channels = z
-  .array(ContactChannelSchema)
-  .max(3, 'must list at most 3 channels, one of each type')
-  .superRefine((channels, ctx) => {
-    channels.forEach((c, i) => {
-      if (channels.findIndex((other) => other.type === c.type) < i) {
-        ctx.addIssue({ code: 'custom', path: [i, 'type'], message: `repeats channel type ${c.type}: a partner has at most one channel of each type` });
-      }
-    });
-  })
-  .meta({ description: 'Contact channels in preference order: the next is tried when one gives up; at most one of each type' });
-
-const Services = z
-  .array(line(100))
-  .max(100)
-  .superRefine((codes, ctx) => {
-    codes.forEach((code, i) => {
-      if (codes.indexOf(code) < i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats service ${code}` });
-    });
-  })
-  .meta({ description: 'Codes of the catalogue items the partner offers' });
-
-const DepartmentId = refId.meta({ description: 'Kind department only (and then required): the department this registry entry speaks for' });
-
-const fields = {
-  kind: z.enum(partnerKinds),
-  name: line(200),
-  nameZh: line(200),
-  services: Services,
-  channels: Channels,
-  locale: z.enum(noticeLocales).meta({ description: 'The language of email and SMS notices' }),
-  active: z.boolean().meta({ description: 'Inactive partners cannot be assigned tasks and get no tokens; they stay in the registry' }),
-};
-
-export const CreatePartnerBody = z
-  .strictObject({
-    id: PartnerId,
-    kind: fields.kind,
-    name: fields.name,
-    nameZh: fields.nameZh,
-    departmentId: DepartmentId.optional(),
-    services: fields.services.default([]),
-    channels: fields.channels,
-    locale: fields.locale.default('zh-CN'),
-    active: fields.active.default(true),
-  })
-  .meta({ id: 'PartnerInput' });
-
-export const PatchPartnerBody = z
-  .strictObject({
-    kind: fields.kind.optional(),
-    name: fields.name.optional(),
-    nameZh: fields.nameZh.optional(),
-    departmentId: DepartmentId.nullable().optional().meta({ description: 'null unlinks the department (when the kind changes)' }),
-    services: fields.services.optional().meta({ description: 'Replaces the whole set' }),
-    channels: fields.channels.optional().meta({ description: 'Replaces the whole list' }),
-    locale: fields.locale.optional(),
-    active: fields.active.optional(),
-  })
-  .meta({ id: 'PartnerPatch', description: 'The fields to change; the others keep their values' });
-
-const Partner = z
-  .object({
-    id: PartnerId,
-    kind: z.enum(partnerKinds),
-    name: z.string(),
-    nameZh: z.string(),
-    active: z.boolean(),
-    departmentId: z.string().nullable(),
-    services: z.array(z.string()),
-    channels: z.array(ContactChannelSchema),
-    locale: z.enum(noticeLocales),
-    createdAt: z.iso.datetime({ offset: true }),
-    updatedAt: z.iso.datetime({ offset: true }),
-  })
-  .meta({ id: 'Partner', description: 'A registry entry. Its webhook secret is never shown again after creation or rotation' });
-type Partner = z.infer<typeof Partner>;
-
-const WebhookSecret = z.string().meta({ description: 'The HMAC-SHA256 key webhooks are signed with: shown this once, store it now' });
-const CreatedPartner = Partner.extend({ webhookSecret: WebhookSecret }).meta({ id: 'CreatedPartner' });
-
-export const ListPartnersQuery = z.strictObject({
-  kind: z.preprocess(emptyIsAbsent, z.enum(partnerKinds).optional()),
-  service: z.preprocess(emptyIsAbsent, refId.optional().meta({ description: 'Only partners offering this catalogue item' })),
-  active: z.preprocess(emptyIsAbsent, z.enum(['true', 'false']).optional().meta({ description: 'Only active (true) or inactive (false) partners; default: all' })),
-  ...pageQuery,
-});
-const PartnerList = z.object({ items: z.array(Partner), nextCursor: z.string().optional() }).meta({ id: 'PartnerList' });
-
-const ttlPattern = /^\d+\s?(s|m|h|d)$/;
-export const MintTokenBody = z
-  .strictObject({
-    ttl: z
-      .string()
-      .regex(ttlPattern, 'must look like 30m, 8h, 7d or 365d')
-      .refine((t) => endsInSupportedRange(ttlSeconds(t)), { message: `must end ${supportedRange.description}` })
-      .default('365d')
-      .meta({ description: "The token's lifetime" }),
-  })
-  .meta({ id: 'PartnerTokenRequest' });
-const PartnerToken = z
-  .object({
-    token: z.string().meta({ description: 'A bearer token of role partner for POST /api/partner-replies; shown this once' }),
-    expiresIn: z.int().meta({ description: 'Seconds until it expires' }),
-  })
-  .meta({ id: 'PartnerToken' });
-
-/* ---------- OpenAPI ---------- */
+/* ---------- OpenAPI (the schemas: commands.ts, view.ts) ---------- */
 
 const params = z.object({ id: PartnerId });
 const readers = 'Roles: staff, supervisor, admin.';
@@ -230,100 +93,10 @@ registry.registerPath({
   responses: { 200: json('The token, shown once', PartnerToken), ...problemResponses(400, 401, 403, 404, 409, 413, 415) },
 });
 
-/* ---------- reading ---------- */
-
-type PartnerRow = typeof partners.$inferSelect;
-
-/** The registry entry as the API shows it: an allowlist, so the webhook secret (or a column added later) never leaks. */
-function partnerView(row: PartnerRow, services: string[]): Partner {
-  return {
-    id: row.id,
-    kind: row.kind,
-    name: row.name,
-    nameZh: row.nameZh,
-    active: row.active,
-    departmentId: row.departmentId,
-    services,
-    channels: row.channels,
-    locale: row.locale,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-async function servicesOf(db: Db, ids: string[]): Promise<Map<string, string[]>> {
-  const rows = ids.length ? await db.select().from(partnerServices).where(inArray(partnerServices.partnerId, ids)) : [];
-  const map = new Map<string, string[]>(ids.map((id) => [id, []]));
-  for (const r of rows) map.get(r.partnerId)?.push(r.serviceCode);
-  // Sorted here, not by the database's collation: the same order on every database.
-  for (const codes of map.values()) codes.sort();
-  return map;
-}
-
-const partnerNotFound = (id: string) => problem(404, `Partner ${id} not found`, { type: 'partner-not-found' });
-
-async function partnerRow(db: Db, id: string): Promise<PartnerRow> {
-  const [row] = partnerIdPattern.test(id) ? await db.select().from(partners).where(eq(partners.id, id)) : [];
-  if (!row) throw partnerNotFound(id);
-  return row;
-}
-
-async function readPartner(db: Db, row: PartnerRow): Promise<Partner> {
-  return partnerView(row, (await servicesOf(db, [row.id])).get(row.id) ?? []);
-}
+/* ---------- paging and writing ---------- */
 
 /** Keyset pagination on the partner id. */
 const partnerCursor = cursorCodec<{ id: string }>({ id: cursorPart.id(partnerIdPattern) });
-
-/* ---------- checking a partner against master data ---------- */
-
-type FieldError = NonNullable<ProblemExtras['errors']>[number];
-
-/**
- * The rules a partner as it would be stored must keep: kind department names a department, other kinds none
- * (422 partner-invalid); its services are catalogue items and its department exists (422 unknown-reference);
- * no other registry entry speaks for the department (422 department-already-linked).
- */
-async function assertPartnerRules(
-  db: Db,
-  self: string,
-  partner: { kind: PartnerKind; departmentId: string | null },
-  changed: { departmentId?: string | null; services?: string[] },
-): Promise<void> {
-  const { kind, departmentId } = partner;
-  if (kind === 'department' && !departmentId) {
-    throw problem(422, 'A partner of kind department names its department (departmentId)', {
-      type: 'partner-invalid',
-      errors: [{ pointer: '#/departmentId', detail: 'is required for a partner of kind department' }],
-    });
-  }
-  if (kind !== 'department' && departmentId) {
-    throw problem(422, `Only a partner of kind department names a department; this one is of kind ${kind}`, {
-      type: 'partner-invalid',
-      errors: [{ pointer: '#/departmentId', detail: `is only for partners of kind department (not ${kind})` }],
-    });
-  }
-  const errors: FieldError[] = [
-    ...(changed.services ? await serviceCodeErrors(db, changed.services.map((code, i) => ({ pointer: `#/services/${i}`, code }))) : []),
-    ...(changed.departmentId ? await departmentErrors(db, undefined, [{ pointer: '#/departmentId', id: changed.departmentId }]) : []),
-  ];
-  if (errors.length) throw unknownReferences(errors);
-  if (changed.departmentId) {
-    const [other] = await db
-      .select({ id: partners.id })
-      .from(partners)
-      .where(and(eq(partners.departmentId, changed.departmentId), ne(partners.id, self)));
-    if (other) throw departmentLinked(changed.departmentId, other.id);
-  }
-}
-
-function departmentLinked(departmentId: string, partnerId?: string) {
-  const to = partnerId ? ` to partner ${partnerId}` : '';
-  return problem(422, `Department ${departmentId} is already linked${to}: one registry entry per department`, {
-    type: 'department-already-linked',
-    errors: [{ pointer: '#/departmentId', detail: `is already linked${to} (${departmentId})` }],
-  });
-}
 
 /** A unique constraint refused the write (postgres.js and PGlite both carry the SQLSTATE, drizzle wraps it in `cause`). */
 function isUniqueViolation(err: unknown): boolean {
@@ -337,10 +110,6 @@ async function replaceServices(tx: Db, partnerId: string, codes: string[]): Prom
 }
 
 const newSecret = () => crypto.randomBytes(32).toString('base64url');
-const ttlSeconds = (ttl: string) => {
-  const [, n = '0', unit = 's'] = /^(\d+)\s?(s|m|h|d)$/.exec(ttl) ?? [];
-  return Number(n) * { s: 1, m: 60, h: 3600, d: 86_400 }[unit as 's' | 'm' | 'h' | 'd'];
-};
 
 /* ---------- routes ---------- */
 
@@ -470,8 +239,4 @@ export function partnersRouter(deps: AppDeps): Router {
   });
 
   return router;
-}
-
-function partnerExists(id: string) {
-  return problem(409, `Partner ${id} already exists: change it with PATCH /api/partners/${id}`, { type: 'partner-exists' });
 }
