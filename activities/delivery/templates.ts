@@ -1,6 +1,9 @@
 import type { NoticeLocale } from '../../db/schema';
+import { isNoticeKind, type NoticeKind, noticeKinds } from '../../workflows/shared/notices';
 
-export type { NoticeLocale };
+export type { NoticeKind, NoticeLocale };
+/** Every kind the workflows send; each has its own texts (workflows/shared/notices.ts lists them). */
+export { noticeKinds };
 
 /**
  * Notice texts for partners and departments (email and SMS), in zh-CN and English. Pure functions: the
@@ -9,8 +12,8 @@ export type { NoticeLocale };
  */
 export interface NoticeContext {
   notificationId: string;
-  /** e.g. 'task.assigned' */
-  kind: string;
+  /** e.g. 'task.assigned'. Read from the notification's row, so text: a kind no longer listed gets the generic notice. */
+  kind: NoticeKind | (string & {});
   caseId: string;
   /** The catalogue item's name in the locale's language, when known. */
   serviceName?: string;
@@ -97,6 +100,21 @@ const words = {
     done: { 'zh-CN': '已办结', en: 'done' },
     'partly-done': { 'zh-CN': '部分办结', en: 'partly done' },
     cannot: { 'zh-CN': '无法办理', en: 'cannot be done' },
+    closed: { 'zh-CN': '由督办人员关闭', en: 'closed by the supervisor' },
+  },
+  resolution: {
+    resolved: { 'zh-CN': '已解决', en: 'resolved' },
+    unresolved: { 'zh-CN': '未能解决', en: 'unresolved' },
+    transferred: { 'zh-CN': '已转办', en: 'transferred' },
+  },
+  stage: {
+    accept: { 'zh-CN': '受理', en: 'acceptance' },
+    diagnose: { 'zh-CN': '研判', en: 'assessment' },
+    plan: { 'zh-CN': '制定方案', en: 'planning' },
+    execute: { 'zh-CN': '办理', en: 'execution' },
+    coordinate: { 'zh-CN': '协调', en: 'coordination' },
+    close: { 'zh-CN': '办结', en: 'closing' },
+    closed: { 'zh-CN': '已办结', en: 'closed' },
   },
 } satisfies Record<string, Record<string, Record<NoticeLocale, string>>>;
 
@@ -133,9 +151,17 @@ function view(ctx: NoticeContext, locale: NoticeLocale): View {
 /** `, label value` pieces for an SMS, only when the value exists. */
 const opt = (prefix: string, value: string | undefined, suffix = '') => (value === undefined ? '' : `${prefix}${value}${suffix}`);
 
+/** The partner or department a dead letter was for (`data.recipient`), by its registry id. */
+function party(v: View, locale: NoticeLocale): string {
+  const r = v.ctx.data.recipient as { kind?: unknown; id?: unknown } | undefined;
+  const id = typeof r?.id === 'string' ? r.id : undefined;
+  if (r?.kind === 'department') return locale === 'zh-CN' ? `部门${opt(' ', id)}` : `department${opt(' ', id)}`;
+  return locale === 'zh-CN' ? `承办方${opt(' ', id)}` : `partner${opt(' ', id)}`;
+}
+
 /* ---------- the templates, one entry per kind ---------- */
 
-const templates: Record<string, Record<NoticeLocale, Template>> = {
+const templates: Record<NoticeKind, Record<NoticeLocale, Template>> = {
   'task.assigned': {
     'zh-CN': (v) => ({
       subject: `新任务：${v.s('title') ?? v.ctx.caseId}（案件 ${v.ctx.caseId}）`,
@@ -407,9 +433,341 @@ const templates: Record<string, Record<NoticeLocale, Template>> = {
       sms: `The whistle on case ${v.ctx.caseId} is complete${opt(' (outcome: ', v.word('outcome', 'outcome'), ')')}. Thank you.`,
     }),
   },
+
+  /* ---------- notices to the station (case owner) and the supervisors ---------- */
+
+  'task.declined': {
+    'zh-CN': (v) => ({
+      subject: `任务退回：案件 ${v.ctx.caseId}${opt(' 任务 ', v.s('taskId'))} 被承办方拒绝`,
+      intro: `承办方拒绝接受案件 ${v.ctx.caseId} 的任务${opt(' ', v.s('taskId'))}${opt('（', v.s('title'), '）')}，任务已退回本站。请调整服务方案，另行派单。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['任务编号', v.s('taskId')],
+        ['任务', v.s('title')],
+        ['拒绝说明', v.s('note')],
+        ['服务事项', v.ctx.serviceName],
+      ],
+      sms: `任务退回：案件${v.ctx.caseId}${opt('任务', v.s('taskId'))}被承办方拒绝，已退回本站，请调整服务方案并另行派单。`,
+    }),
+    en: (v) => ({
+      subject: `Task declined: ${opt('task ', v.s('taskId'), ' of ')}case ${v.ctx.caseId}`,
+      intro: `The assignee declined ${opt('task ', v.s('taskId'), ' ')}${opt('(', v.s('title'), ') ')}of case ${v.ctx.caseId}; the task is back with the station. Please revise the plan and assign it anew.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Task ID', v.s('taskId')],
+        ['Task', v.s('title')],
+        ['Note', v.s('note')],
+        ['Service', v.ctx.serviceName],
+      ],
+      sms: `Task declined: ${opt('task ', v.s('taskId'), ' of ')}case ${v.ctx.caseId} is back with the station. Please revise the plan and assign it anew.`,
+    }),
+  },
+
+  'callback.due': {
+    'zh-CN': (v) => ({
+      subject: `回访提醒：案件 ${v.ctx.caseId} 已到回访时间`,
+      intro: `案件 ${v.ctx.caseId} 已办结，居民尚未作出评价，回访时间已到${opt('（', v.time('dueAt'), '）')}。请及时回访居民，并录入满意度评价。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['服务事项', v.ctx.serviceName],
+        ['回访时间', v.time('dueAt')],
+      ],
+      sms: `回访提醒：案件${v.ctx.caseId}回访时间已到，请及时回访居民并录入满意度评价。`,
+    }),
+    en: (v) => ({
+      subject: `Call-back due: case ${v.ctx.caseId}`,
+      intro: `Case ${v.ctx.caseId} is closed and the resident has not rated it; the time to call back has come${opt(' (', v.time('dueAt'), ')')}. Please call the resident back and record the rating.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Service', v.ctx.serviceName],
+        ['Call back from', v.time('dueAt')],
+      ],
+      sms: `Call-back due on case ${v.ctx.caseId}: please call the resident back and record the rating.`,
+    }),
+  },
+
+  'case.reopened': {
+    'zh-CN': (v) => ({
+      subject: `案件重办：案件 ${v.ctx.caseId} 因居民不满意重新办理`,
+      intro: `居民对案件 ${v.ctx.caseId} 的办理结果不满意，案件已退回办理环节重新办理${opt('，新的办结时限为 ', v.time('dueAt'))}。请修订服务方案，抓紧办理。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['服务事项', v.ctx.serviceName],
+        ['办结时限', v.time('dueAt')],
+      ],
+      sms: `案件重办：居民对案件${v.ctx.caseId}办理结果不满意，已重新办理${opt('，办结时限', v.time('dueAt'))}，请抓紧办理。`,
+    }),
+    en: (v) => ({
+      subject: `Case reopened: case ${v.ctx.caseId}`,
+      intro: `The resident was not satisfied with the outcome of case ${v.ctx.caseId}, so the case is back in execution${opt('; it is now due ', v.time('dueAt'))}. Please revise the plan and see it done.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Service', v.ctx.serviceName],
+        ['Now due', v.time('dueAt')],
+      ],
+      sms: `Case ${v.ctx.caseId} is reopened: the resident was not satisfied${opt('. Now due ', v.time('dueAt'))}.`,
+    }),
+  },
+
+  'escalation.proposed': {
+    'zh-CN': (v) => ({
+      subject: `吹哨建议：案件 ${v.ctx.caseId} 超过办结时限`,
+      intro: `案件 ${v.ctx.caseId} 已超过办结时限，按该类案件规则，建议提请街道（乡镇）吹哨${opt('（升级编号 ', v.s('escalationId'), '）')}。请督办人员研究决定是否吹哨、召集相关部门报到。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['升级编号', v.s('escalationId')],
+        ['服务事项', v.ctx.serviceName],
+      ],
+      sms: `吹哨建议：案件${v.ctx.caseId}超过办结时限${opt('（升级编号', v.s('escalationId'), '）')}，请研究决定是否吹哨。`,
+    }),
+    en: (v) => ({
+      subject: `Whistle proposed: case ${v.ctx.caseId} missed its resolution deadline`,
+      intro: `Case ${v.ctx.caseId} has missed its resolution deadline. Under its rules the station proposes blowing the whistle to departments${opt(' (escalation ', v.s('escalationId'), ')')}. Please decide whether to blow it.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Escalation ID', v.s('escalationId')],
+        ['Service', v.ctx.serviceName],
+      ],
+      sms: `Case ${v.ctx.caseId} missed its resolution deadline; a whistle is proposed${opt(' (', v.s('escalationId'), ')')}. Please decide whether to blow it.`,
+    }),
+  },
+
+  'partner.unreachable': {
+    'zh-CN': (v) => {
+      const who = party(v, 'zh-CN');
+      return {
+        subject: `通知未送达：案件 ${v.ctx.caseId} 的通知未能送达${who}`,
+        intro: `案件 ${v.ctx.caseId} 的一条通知经各联系渠道发送，均未能送达${who}，已转为待处理的未送达通知。请核实对方联系方式；督办人员可在系统中重新发送。`,
+        fields: [
+          ['案件编号', v.ctx.caseId],
+          ['接收方', who],
+          ['通知编号', v.s('notificationId')],
+          ['发送轮次', v.s('round')],
+        ],
+        sms: `通知未送达：案件${v.ctx.caseId}的通知未能送达${who}，请核实联系方式后在系统中重新发送。`,
+      };
+    },
+    en: (v) => {
+      const who = party(v, 'en');
+      return {
+        subject: `Notice not delivered: case ${v.ctx.caseId}, ${who}`,
+        intro: `A notice of case ${v.ctx.caseId} could not reach ${who} on any channel and is now a dead letter. Please check their contact details; a supervisor can retry the delivery in the system.`,
+        fields: [
+          ['Case', v.ctx.caseId],
+          ['Recipient', who],
+          ['Notification ID', v.s('notificationId')],
+          ['Round', v.s('round')],
+        ],
+        sms: `A notice of case ${v.ctx.caseId} could not reach ${who}. Please check their contact details and retry it in the system.`,
+      };
+    },
+  },
+
+  'whistle.settled': {
+    'zh-CN': (v) => ({
+      subject: `吹哨事项已完成：案件 ${v.ctx.caseId}，请继续办理`,
+      intro: `案件 ${v.ctx.caseId} 的吹哨事项${opt('（吹哨编号 ', v.s('whistleId'), '）')}已完成${opt('，结果：', v.word('outcome', 'outcome'))}。请据此继续办理本案件。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['吹哨编号', v.s('whistleId')],
+        ['结果', v.word('outcome', 'outcome')],
+      ],
+      sms: `吹哨事项已完成：案件${v.ctx.caseId}${opt('，结果：', v.word('outcome', 'outcome'))}，请继续办理本案件。`,
+    }),
+    en: (v) => ({
+      subject: `Whistle settled: case ${v.ctx.caseId}`,
+      intro: `The whistle on case ${v.ctx.caseId}${opt(' (', v.s('whistleId'), ')')} is complete${opt(' (outcome: ', v.word('outcome', 'outcome'), ')')}. Please carry on with the case.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Whistle ID', v.s('whistleId')],
+        ['Outcome', v.word('outcome', 'outcome')],
+      ],
+      sms: `The whistle on case ${v.ctx.caseId} is complete${opt(' (outcome: ', v.word('outcome', 'outcome'), ')')}. Please carry on with the case.`,
+    }),
+  },
+
+  /* ---------- notices to the resident (kept in the inbox; never pushed to a partner) ---------- */
+
+  'case.result': {
+    'zh-CN': (v) => ({
+      subject: `案件办结：案件 ${v.ctx.caseId}${opt(' ', v.word('resolution', 'resolution'))}`,
+      intro: `案件 ${v.ctx.caseId} 已办结${opt('，办理结果：', v.word('resolution', 'resolution'))}。如对办理结果不满意，可在评价期内提出。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['服务事项', v.ctx.serviceName],
+        ['办理结果', v.word('resolution', 'resolution')],
+      ],
+      sms: `案件办结：案件${v.ctx.caseId}已办结${opt('，办理结果：', v.word('resolution', 'resolution'))}。`,
+    }),
+    en: (v) => ({
+      subject: `Case closed: case ${v.ctx.caseId}${opt(' (', v.word('resolution', 'resolution'), ')')}`,
+      intro: `Case ${v.ctx.caseId} has been closed${opt(' (resolution: ', v.word('resolution', 'resolution'), ')')}. If you are not satisfied with the outcome, you may say so while the rating window is open.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Service', v.ctx.serviceName],
+        ['Resolution', v.word('resolution', 'resolution')],
+      ],
+      sms: `Case ${v.ctx.caseId} has been closed${opt(' (', v.word('resolution', 'resolution'), ')')}.`,
+    }),
+  },
+
+  'case.progress': {
+    'zh-CN': (v) => {
+      const overdue = v.ctx.data.overdue === true ? '，已超过时限，正在督办' : '';
+      return {
+        subject: `案件进度：案件 ${v.ctx.caseId}${opt(' 处于', v.word('stage', 'stage'), '环节')}`,
+        intro: `案件 ${v.ctx.caseId} 正在办理${opt('，目前处于“', v.word('stage', 'stage'), '”环节')}${opt('，下一时限为 ', v.time('nextDueAt'))}${overdue}。`,
+        fields: [
+          ['案件编号', v.ctx.caseId],
+          ['服务事项', v.ctx.serviceName],
+          ['当前环节', v.word('stage', 'stage')],
+          ['下一时限', v.time('nextDueAt')],
+        ],
+        sms: `案件进度：案件${v.ctx.caseId}正在办理${opt('，处于', v.word('stage', 'stage'), '环节')}${opt('，下一时限', v.time('nextDueAt'))}${overdue}。`,
+      };
+    },
+    en: (v) => {
+      const overdue = v.ctx.data.overdue === true ? '; it is overdue and being followed up' : '';
+      return {
+        subject: `Case progress: case ${v.ctx.caseId}${opt(', ', v.word('stage', 'stage'))}`,
+        intro: `Case ${v.ctx.caseId} is in hand${opt(', at the ', v.word('stage', 'stage'), ' stage')}${opt('; next due ', v.time('nextDueAt'))}${overdue}.`,
+        fields: [
+          ['Case', v.ctx.caseId],
+          ['Service', v.ctx.serviceName],
+          ['Stage', v.word('stage', 'stage')],
+          ['Next due', v.time('nextDueAt')],
+        ],
+        sms: `Case ${v.ctx.caseId} is in hand${opt(', at the ', v.word('stage', 'stage'), ' stage')}${opt('; next due ', v.time('nextDueAt'))}${overdue}.`,
+      };
+    },
+  },
+
+  /* ---------- whistles: disputes, decisions and reports ---------- */
+
+  'whistle.disputed': {
+    'zh-CN': (v) => ({
+      subject: `派单异议：案件 ${v.ctx.caseId} 吹哨事项${opt('，部门 ', v.s('departmentId'), ' ')}提出异议`,
+      intro: `${opt('部门 ', v.s('departmentId'), ' ') || '有部门'}对案件 ${v.ctx.caseId} 的吹哨派单提出异议，认为不属于其职责，其办理时限已暂停。请督办人员尽快裁定：坚持派单、解除派单或改派其他部门。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['吹哨编号', v.s('whistleId')],
+        ['提出异议的部门', v.s('departmentId')],
+      ],
+      sms: `派单异议：${opt('部门', v.s('departmentId')) || '有部门'}对案件${v.ctx.caseId}吹哨派单提出异议，时限已暂停，请尽快裁定。`,
+    }),
+    en: (v) => ({
+      subject: `Dispute on the whistle of case ${v.ctx.caseId}${opt(': department ', v.s('departmentId'))}`,
+      intro: `${opt('Department ', v.s('departmentId')) || 'A department'} disputes its call on the whistle of case ${v.ctx.caseId} (not its responsibility); its deadlines are paused. Please decide soon: insist, release it, or replace it with another department.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Whistle ID', v.s('whistleId')],
+        ['Disputed by', v.s('departmentId')],
+      ],
+      sms: `${opt('Department ', v.s('departmentId')) || 'A department'} disputes the whistle on case ${v.ctx.caseId}; its deadlines are paused. Please decide soon.`,
+    }),
+  },
+
+  'whistle.dispute-refused': {
+    'zh-CN': (v) => ({
+      subject: `异议未予采纳：请继续办理案件 ${v.ctx.caseId} 的吹哨事项`,
+      intro: `经督办人员裁定，贵部门对案件 ${v.ctx.caseId} 吹哨派单的异议未予采纳，请继续办理。办理时限恢复计时${opt('，报到时限 ', v.time('checkInDueAt'))}${opt('，报告时限 ', v.time('reportDueAt'))}。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['吹哨编号', v.s('whistleId')],
+        ['报到时限', v.time('checkInDueAt')],
+        ['报告时限', v.time('reportDueAt')],
+      ],
+      sms: `异议未予采纳：请继续办理案件${v.ctx.caseId}吹哨事项${opt('，报到时限', v.time('checkInDueAt'))}${opt('，报告时限', v.time('reportDueAt'))}。`,
+    }),
+    en: (v) => ({
+      subject: `Dispute not upheld: whistle on case ${v.ctx.caseId}`,
+      intro: `The supervisor did not uphold your department's dispute of the whistle on case ${v.ctx.caseId}; please carry on. The deadlines run again${opt(': check in by ', v.time('checkInDueAt'))}${opt(', report by ', v.time('reportDueAt'))}.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Whistle ID', v.s('whistleId')],
+        ['Check in by', v.time('checkInDueAt')],
+        ['Report by', v.time('reportDueAt')],
+      ],
+      sms: `Dispute not upheld: carry on with the whistle on case ${v.ctx.caseId}${opt('; report by ', v.time('reportDueAt'))}.`,
+    }),
+  },
+
+  'whistle.released': {
+    'zh-CN': (v) => ({
+      subject: `解除派单：案件 ${v.ctx.caseId} 的吹哨事项`,
+      intro: `经督办人员裁定，贵部门不再承办案件 ${v.ctx.caseId} 的吹哨事项${opt('，改由 ', v.s('replacedBy'), ' 承办')}，相关办理时限已取消。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['吹哨编号', v.s('whistleId')],
+        ['改由承办', v.s('replacedBy')],
+      ],
+      sms: `解除派单：贵部门不再承办案件${v.ctx.caseId}吹哨事项${opt('，改由', v.s('replacedBy'), '承办')}。`,
+    }),
+    en: (v) => ({
+      subject: `Released from the whistle on case ${v.ctx.caseId}`,
+      intro: `The supervisor has released your department from the whistle on case ${v.ctx.caseId}${opt('; department ', v.s('replacedBy'), ' takes it over')}. Your deadlines on it are cancelled.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Whistle ID', v.s('whistleId')],
+        ['Replaced by', v.s('replacedBy')],
+      ],
+      sms: `Your department is released from the whistle on case ${v.ctx.caseId}${opt('; ', v.s('replacedBy'), ' takes it over')}.`,
+    }),
+  },
+
+  'whistle.lead-assigned': {
+    'zh-CN': (v) => ({
+      subject: `牵头部门调整：贵部门牵头办理案件 ${v.ctx.caseId} 的吹哨事项`,
+      intro: `原牵头部门已解除派单，经督办人员裁定，由贵部门牵头办理案件 ${v.ctx.caseId} 的吹哨事项（首接负责），协办部门向贵部门报告。请按时限报告办理结果。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['吹哨编号', v.s('whistleId')],
+        ['贵部门角色', words.role.lead['zh-CN']],
+      ],
+      sms: `牵头部门调整：贵部门改为案件${v.ctx.caseId}吹哨事项的牵头部门，请按时限报告办理结果。`,
+    }),
+    en: (v) => ({
+      subject: `Your department now leads the whistle on case ${v.ctx.caseId}`,
+      intro: `The lead department was released: your department now leads the whistle on case ${v.ctx.caseId} and owns its outcome, and the co-handlers report to you. Please report the result by the deadline.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Whistle ID', v.s('whistleId')],
+        ['Your role', words.role.lead.en],
+      ],
+      sms: `Your department now leads the whistle on case ${v.ctx.caseId}. Please report the result by the deadline.`,
+    }),
+  },
+
+  'whistle.co-handler-reported': {
+    'zh-CN': (v) => ({
+      subject: `协办报告：案件 ${v.ctx.caseId} 吹哨事项${opt('，协办部门 ', v.s('departmentId'), ' ')}已报告`,
+      intro: `协办部门${opt(' ', v.s('departmentId'))} 已报告案件 ${v.ctx.caseId} 吹哨事项的办理结果${opt('：', v.word('outcome', 'outcome'))}。各协办部门报告后，请贵部门作为牵头部门报告办理结果。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['吹哨编号', v.s('whistleId')],
+        ['协办部门', v.s('departmentId')],
+        ['结果', v.word('outcome', 'outcome')],
+      ],
+      sms: `协办报告：案件${v.ctx.caseId}吹哨事项协办部门${opt('', v.s('departmentId'))}已报告${opt('，结果：', v.word('outcome', 'outcome'))}。`,
+    }),
+    en: (v) => ({
+      subject: `Co-handler reported on the whistle of case ${v.ctx.caseId}`,
+      intro: `Co-handler${opt(' ', v.s('departmentId'))} has reported on the whistle of case ${v.ctx.caseId}${opt(' (outcome: ', v.word('outcome', 'outcome'), ')')}. Once all co-handlers have reported, please report the result as the lead department.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Whistle ID', v.s('whistleId')],
+        ['Co-handler', v.s('departmentId')],
+        ['Outcome', v.word('outcome', 'outcome')],
+      ],
+      sms: `Co-handler${opt(' ', v.s('departmentId'))} has reported on the whistle of case ${v.ctx.caseId}${opt(' (outcome: ', v.word('outcome', 'outcome'), ')')}.`,
+    }),
+  },
 };
 
-/** Any other kind: names the kind and the case, and nothing of the data. */
+/**
+ * A kind that is not in `noticeKinds`: only a notification row written by an older version can hold one
+ * (the kind is read from the database as text). Names the kind and the case, and nothing of the data.
+ */
 const fallback: Record<NoticeLocale, Template> = {
   'zh-CN': (v) => ({
     subject: `通知：${v.ctx.kind}（案件 ${v.ctx.caseId}）`,
@@ -431,9 +789,6 @@ const fallback: Record<NoticeLocale, Template> = {
   }),
 };
 
-/** The kinds with their own texts (others use the fallback). */
-export const noticeKinds = Object.keys(templates);
-
 const chrome = {
   'zh-CN': {
     greeting: (name: string) => `${name}：`,
@@ -446,7 +801,7 @@ const chrome = {
 } satisfies Record<NoticeLocale, unknown>;
 
 function notice(ctx: NoticeContext, locale: NoticeLocale): Notice {
-  const template = (templates[ctx.kind] ?? fallback)[locale];
+  const template = (isNoticeKind(ctx.kind) ? templates[ctx.kind] : fallback)[locale];
   return template(view(ctx, locale));
 }
 
