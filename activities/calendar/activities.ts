@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { calendarVersion, isRealDate, readCalendar } from '../../db/calendar';
 import type { Db } from '../../db/client';
 import type { CalendarDayKind } from '../../db/schema';
-import type { GoalUnit } from '../../workflows/shared/messages';
+import type { ClockSchedule, GoalUnit } from '../../workflows/shared/messages';
 
 /** Input of scheduleClock: place a clock's deadline and warnings from `from` on. */
 export interface ScheduleClockInput {
@@ -13,14 +13,6 @@ export interface ScheduleClockInput {
   consumedMs: number;
   /** ISO time the clock (re)starts running. */
   from: string;
-}
-
-export interface ClockSchedule {
-  dueAt: string;
-  /** When 50 % and 75 % of the budget is consumed; null when already past at `from`. */
-  warnings: { p50: string | null; p75: string | null };
-  /** Some day up to dueAt lies in a year without official calendar data. */
-  provisional: boolean;
 }
 
 export interface MeasureClockInput {

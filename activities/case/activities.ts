@@ -2,23 +2,14 @@ import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { caseEvents, cases, notifications, type RecipientKind, stations } from '../../db/schema';
 import { caseWorkflowId } from '../../temporal/client';
-import type { OpenCaseInput, Stage } from '../../workflows/case/messages';
-import type { Actor } from '../../workflows/shared/messages';
+import type { CaseProjection, OpenCaseInput } from '../../workflows/case/messages';
+import type { Actor, NotificationInput, RecipientKind as WorkflowRecipientKind } from '../../workflows/shared/messages';
 import type { DeliveryConfig } from '../delivery/config';
 import { pushNotice } from '../delivery/activities';
 import { storable, writing } from '../shared/projection-errors';
 
-/** The case row's supervision columns, as the workflow sees them after an event. */
-export interface CaseProjection {
-  stage: Stage;
-  overdue: boolean;
-  nextDueAt: string | null;
-  provisional: boolean;
-  paused: boolean;
-  resolution: string | null;
-  /** Absent in projections of workflows recorded before partner delivery. */
-  partnerUnreachable?: boolean;
-}
+/** The workflows' copy of the schema's recipient kinds names the same kinds (a compile-time check). */
+export const recipientKindsMirrored: [RecipientKind, WorkflowRecipientKind] extends [WorkflowRecipientKind, RecipientKind] ? true : never = true;
 
 export interface CaseEventInput {
   caseId: string;
@@ -29,16 +20,6 @@ export interface CaseEventInput {
   at: string;
   data: Record<string, unknown>;
   projection: CaseProjection;
-}
-
-export interface NotificationInput {
-  /** Idempotency key, unique per notification. */
-  key: string;
-  caseId: string;
-  recipient: { kind: RecipientKind; id: string };
-  kind: string;
-  at: string;
-  data: Record<string, unknown>;
 }
 
 /** The opening as written; `storable`: after a refusal, what PostgreSQL cannot hold is replaced (U+FFFD). */

@@ -3,49 +3,11 @@ import type { Db } from '../../db/client';
 import { caseEvents, type WhistleInboxState, whistleCalls, whistles } from '../../db/schema';
 import { whistleWorkflowId } from '../../temporal/workflow-ids';
 import type { Actor } from '../../workflows/shared/messages';
-import type { WhistleInput } from '../../workflows/whistle/messages';
+import type { CallProjection, WhistleInput, WhistleProjection, WhistleInboxState as WorkflowInboxState } from '../../workflows/whistle/messages';
 import { storable, writing } from '../shared/projection-errors';
 
-/** One called department as the read model keeps it (see db/schema whistleCalls). */
-export interface CallProjection {
-  departmentId: string;
-  role: 'lead' | 'co-handler';
-  status: string;
-  state: WhistleInboxState;
-  dueAt: string | null;
-  calledAt: string;
-  checkInDueAt: string;
-  reportDueAt: string;
-  checkedInAt: string | null;
-  checkInLatencySeconds: number | null;
-  missedCheckIns: number;
-  disputes: number;
-  disputeDecision: string | null;
-  reportOutcome: string | null;
-  reportedAt: string | null;
-  reportOnTime: boolean | null;
-  rating: number | null;
-  ratingComment: string | null;
-  feedback: number | null;
-  feedbackComment: string | null;
-  releasedAt: string | null;
-  replacedBy: string | null;
-  replaces: string | null;
-}
-
-/** The whistle row's progress columns and its calls, as the workflow sees them after an event. */
-export interface WhistleProjection {
-  status: string;
-  state: WhistleInboxState;
-  lead: string;
-  awaitingDepartments: string[];
-  nextDueAt: string | null;
-  overdue: boolean;
-  outcome: string | null;
-  outcomeNote: string | null;
-  completedAt: string | null;
-  calls: CallProjection[];
-}
+/** The workflows' copy of the schema's inbox states names the same states (a compile-time check). */
+export const inboxStatesMirrored: [WhistleInboxState, WorkflowInboxState] extends [WorkflowInboxState, WhistleInboxState] ? true : never = true;
 
 export interface WhistleEventInput {
   whistleId: string;

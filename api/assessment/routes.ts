@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { departments, whistleCalls as wc, whistles as w } from '../../db/schema';
 import { principalOf, type Principal, requireRole } from '../http/auth';
-import { idPattern } from '../cases/commands';
+import { idPattern } from '../http/schemas';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';

@@ -21,13 +21,13 @@ import {
   DeadlineExtensionBody,
   DiagnosisBody,
   EvaluationBody,
-  idPattern,
   PauseBody,
   PlanBody,
   ResumeBody,
   TaskCompletionBody,
 } from './commands';
 import { caseToActOn } from './lookup';
+import { idPattern } from '../http/schemas';
 import { idempotencyKeyOf, registerUpdatePath, routeOf, runCaseUpdate } from '../http/updates';
 import { CaseId, CaseView, caseView } from './view';
 import type { AppDeps } from '../http/deps';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { id, idChars } from '../http/schemas';
 import { cleanString, line, text } from '../http/text';
 import { BodyDate, BodyDeadline } from '../http/instants';
 import { decisions, evaluationChannels, ratings, resolutions, taskOutcomes } from '../../workflows/case/messages';
@@ -10,14 +11,9 @@ import { assigneeKinds } from '../../workflows/shared/messages';
  * where the catalogue needs one, …) are the workflow's to enforce (409/422).
  */
 
-export { line, text } from '../http/text';
 /** Deadlines and dates: one rule for every body (api/http/instants.ts). */
 const isoTime = BodyDeadline;
 const documents = z.array(line(200)).max(50).meta({ description: 'Names of documents, e.g. "ID card"' });
-const idChars = '[A-Za-z0-9][A-Za-z0-9._:-]{0,99}';
-/** Ids of tasks, partners, departments and staff: also what a task id in a path must look like. */
-export const idPattern = new RegExp(`^${idChars}$`);
-export const id = cleanString().trim().regex(idPattern, 'must be an id of letters, digits, ".", "_", ":" or "-"');
 
 export const TransferTarget = z
   .discriminatedUnion('kind', [

@@ -17,8 +17,8 @@ import { caseToRead } from './lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './repeat';
 import { callTemporal, defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from '../http/updates';
 import { CaseId, caseIdPattern, type CaseRow, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './view';
-import { cursorCodec, cursorPart, maxCursorLength } from '../http/cursor';
-import { idPattern } from './commands';
+import { cursorCodec, cursorPart } from '../http/cursor';
+import { emptyIsAbsent, idPattern, pageQuery } from '../http/schemas';
 import { nextDueAt } from '../../workflows/case/facts';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
@@ -26,8 +26,6 @@ import { problem, type ProblemExtras } from '../http/problems';
 import { assertStationAccess, visibleStations } from '../http/scope';
 import { parseOr400 } from '../http/validation';
 import { text } from '../http/text';
-
-export { caseIdPattern } from './view';
 
 /* ---------- schemas: validation at the edge, and the OpenAPI document ---------- */
 
@@ -54,12 +52,6 @@ const RepeatedDemand = CaseSummary.extend({
 }).meta({ id: 'RepeatedDemand', description: 'The same demand of the same resident is already open: recorded on that case, no new case' });
 
 const stationIdQuery = z.string().regex(idPattern, 'must be a station id of letters, digits, ".", "_", ":" or "-"');
-export const emptyIsAbsent = (v: unknown) => (v === '' ? undefined : v);
-/** A page of a list: its size and the cursor the previous page returned. */
-export const pageQuery = {
-  limit: z.preprocess(emptyIsAbsent, z.coerce.number().int().min(1).max(100).default(20)),
-  cursor: z.preprocess(emptyIsAbsent, z.string().max(maxCursorLength).optional()),
-};
 export const ListCasesQuery = z.strictObject({
   stage: z.preprocess(emptyIsAbsent, z.enum(stages).optional()),
   stationId: z.preprocess(emptyIsAbsent, stationIdQuery.optional()),

@@ -16,7 +16,7 @@ import type { Command } from '../../workflows/shared/messages';
 import { deliveryRejections } from '../../workflows/delivery/messages';
 import { whistleRejections } from '../../workflows/whistle/messages';
 import type { Principal } from './auth';
-import { idPattern } from '../cases/commands';
+import { idPattern } from './schemas';
 import type { AppDeps } from './deps';
 import { problemResponses, registry } from './openapi';
 import { problem } from './problems';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { mobilePattern } from '../../activities/delivery/channels/sms';
 import { noticeLocales, partnerKinds } from '../../db/schema';
-import { id as refId } from '../cases/commands';
-import { emptyIsAbsent, pageQuery } from '../cases/routes';
+import { emptyIsAbsent, id as refId, pageQuery } from '../http/schemas';
 import { endsInSupportedRange, supportedRange } from '../http/instants';
 import { line, phoneNumber } from '../http/text';
 

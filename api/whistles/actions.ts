@@ -13,7 +13,7 @@ import {
   type WhistleState,
 } from '../../workflows/whistle/messages';
 import { principalOf, type Principal, type Role, requireRole } from '../http/auth';
-import { idPattern } from '../cases/commands';
+import { idPattern } from '../http/schemas';
 import { idempotencyKeyOf, registerUpdatePath, routeOf, runCaseUpdate } from '../http/updates';
 import type { AppDeps } from '../http/deps';
 import { departmentErrors, unknownReferences } from '../http/master-data';

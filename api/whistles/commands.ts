@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { disputeDecisions, reportOutcomes, whistleReasons } from '../../workflows/whistle/messages';
-import { id } from '../cases/commands';
+import { id } from '../http/schemas';
 import { line, text } from '../http/text';
 
 /**

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { whistleCalls, whistleInboxStates, whistles } from '../../db/schema';
 import { principalOf, requireRole } from '../http/auth';
-import { emptyIsAbsent, pageQuery } from '../cases/routes';
+import { emptyIsAbsent, pageQuery } from '../http/schemas';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
 import { cursorCodec, cursorPart } from '../http/cursor';

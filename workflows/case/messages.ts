@@ -231,6 +231,18 @@ export interface Escalation {
   outcome?: { outcome: string; note: string; at: string; by: string };
 }
 
+/** The case row's supervision columns, as the workflow sees them after an event. */
+export interface CaseProjection {
+  stage: Stage;
+  overdue: boolean;
+  nextDueAt: string | null;
+  provisional: boolean;
+  paused: boolean;
+  resolution: string | null;
+  /** Absent in projections of workflows recorded before partner delivery. */
+  partnerUnreachable?: boolean;
+}
+
 export interface CaseState {
   caseId: string;
   stationId: string;

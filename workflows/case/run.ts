@@ -5,11 +5,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CaseProjection, NotificationInput } from '../../activities/case/activities';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { activities } from '../shared/activities';
-import type { CaseState, OpenCaseInput, Stage } from './messages';
-import type { Actor, Assignee, Clock, ProjectionFailure } from '../shared/messages';
+import type { CaseProjection, CaseState, OpenCaseInput, Stage } from './messages';
+import type { Actor, Assignee, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
 import { isOverdue, isProvisional, nextDueAt, openTasks } from './facts';
 import { stageIndex } from './rules';
 import { dueMilestones, goalMs, startClock, watchMilestones } from '../shared/clocks';

@@ -1,7 +1,6 @@
-import type { ClockSchedule } from '../../activities/calendar/activities';
 import { condition, patched } from '@temporalio/workflow';
 import { activities } from './activities';
-import type { Assignee, Clock, ClockKind, GoalUnit, MilestoneKind } from './messages';
+import type { Assignee, Clock, ClockKind, ClockSchedule, GoalUnit, MilestoneKind } from './messages';
 
 /**
  * Deadline commitments as clocks, after service-desk SLA engines: a budget counted in the goal's unit,

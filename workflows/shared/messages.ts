@@ -4,6 +4,7 @@
  * so it depends on nothing at run time.
  */
 
+
 export interface Actor {
   /** The token's subject: a staff member, supervisor, department user or partner id. */
   id: string;
@@ -24,6 +25,16 @@ export interface Assignee {
 }
 
 /* ---------- commitments (clocks) ---------- */
+
+/** Where the calendar places a clock's deadline and warnings (the calendar activities' answer). */
+export interface ClockSchedule {
+  dueAt: string;
+  /** When 50 % and 75 % of the budget is consumed; null when already past at `from`. */
+  warnings: { p50: string | null; p75: string | null };
+  /** Some day up to dueAt lies in a year without official calendar data. */
+  provisional: boolean;
+}
+
 
 /** A case's clocks (response, resolution, task) and a whistle's, per department (check-in, report). */
 export type ClockKind = 'response' | 'resolution' | 'task' | 'check-in' | 'report';
@@ -88,4 +99,20 @@ export interface ProjectionFailure {
   type: string;
   at: string;
   code: string;
+}
+
+/* ---------- notices ---------- */
+
+/** Who a notice is for (mirrors db/schema recipientKinds; workflow code cannot import the schema). */
+export type RecipientKind = 'staff' | 'partner' | 'department' | 'supervisor' | 'resident' | 'agency';
+
+/** A notice a workflow sends: the notify activity writes it, and pushes it to partners and departments. */
+export interface NotificationInput {
+  /** Idempotency key, unique per notification. */
+  key: string;
+  caseId: string;
+  recipient: { kind: RecipientKind; id: string };
+  kind: string;
+  at: string;
+  data: Record<string, unknown>;
 }

@@ -114,6 +114,52 @@ export interface WhistleState extends Omit<WhistleInput, 'departments' | 'lead'>
   projectionFailures?: ProjectionFailure[];
 }
 
+/* ---------- the read model, as the whistle's projection activities write it ---------- */
+
+/** Where a call stands in a department's inbox (mirrors db/schema whistleInboxStates; workflow code cannot import the schema). */
+export type WhistleInboxState = 'awaiting-check-in' | 'in-progress' | 'done';
+
+/** One called department as the read model keeps it (see db/schema whistleCalls). */
+export interface CallProjection {
+  departmentId: string;
+  role: 'lead' | 'co-handler';
+  status: string;
+  state: WhistleInboxState;
+  dueAt: string | null;
+  calledAt: string;
+  checkInDueAt: string;
+  reportDueAt: string;
+  checkedInAt: string | null;
+  checkInLatencySeconds: number | null;
+  missedCheckIns: number;
+  disputes: number;
+  disputeDecision: string | null;
+  reportOutcome: string | null;
+  reportedAt: string | null;
+  reportOnTime: boolean | null;
+  rating: number | null;
+  ratingComment: string | null;
+  feedback: number | null;
+  feedbackComment: string | null;
+  releasedAt: string | null;
+  replacedBy: string | null;
+  replaces: string | null;
+}
+
+/** The whistle row's progress columns and its calls, as the workflow sees them after an event. */
+export interface WhistleProjection {
+  status: string;
+  state: WhistleInboxState;
+  lead: string;
+  awaitingDepartments: string[];
+  nextDueAt: string | null;
+  overdue: boolean;
+  outcome: string | null;
+  outcomeNote: string | null;
+  completedAt: string | null;
+  calls: CallProjection[];
+}
+
 /* ---------- messages ---------- */
 
 /** Commands acted on by a department name the department from the caller's token. */

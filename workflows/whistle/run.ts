@@ -1,17 +1,17 @@
 import { allHandlersFinished, condition, getExternalWorkflowHandle, upsertSearchAttributes } from '@temporalio/workflow';
-import type { CallProjection, WhistleProjection } from '../../activities/whistle/activities';
-import type { NotificationInput } from '../../activities/case/activities';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../../temporal/workflow-ids';
 import { activities } from '../shared/activities';
-import type { Actor, Clock, ProjectionFailure } from '../shared/messages';
+import type { Actor, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
 import { isOverdue } from '../case/facts';
 import { dueMilestones, goalMs, startClock, stopClock, watchMilestones } from '../shared/clocks';
 import {
+  type CallProjection,
   type DepartmentCall,
   whistleCompletedSignal,
   type WhistleInput,
   type WhistleOutcome,
+  type WhistleProjection,
   type WhistleState,
 } from './messages';
 import { Serial } from '../shared/serial';
