@@ -3,6 +3,7 @@ import type { Db } from '../../db/client';
 import { caseEvents, cases, notifications, type RecipientKind, stations } from '../../db/schema';
 import { caseWorkflowId } from '../../temporal/client';
 import type { CaseProjection, OpenCaseInput } from '../../workflows/case/messages';
+import type { EventType } from '../../workflows/shared/events';
 import type { Actor, NotificationInput, RecipientKind as WorkflowRecipientKind } from '../../workflows/shared/messages';
 import type { DeliveryConfig } from '../delivery/config';
 import { pushNotice } from '../delivery/activities';
@@ -15,7 +16,7 @@ export interface CaseEventInput {
   caseId: string;
   /** The workflow's event sequence number: the timeline's order and the idempotency key. */
   seq: number;
-  type: string;
+  type: EventType;
   actor: Actor;
   at: string;
   data: Record<string, unknown>;

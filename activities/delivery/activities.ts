@@ -6,6 +6,7 @@ import { cases, type ContactChannel, deliveries, type DeliveryStatus, notificati
 import { deliveryWorkflowId } from '../../temporal/workflow-ids';
 import type { deliveryWorkflow } from '../../workflows/delivery/workflow';
 import type { ChannelAttempt, ChannelType, DeliveryInput } from '../../workflows/delivery/messages';
+import type { NoticeKind } from '../../workflows/shared/notices';
 import { sendEmail } from './channels/email';
 import { rejected } from './channels/outcome';
 import { sendSms } from './channels/sms';
@@ -15,14 +16,14 @@ import { projectionFailure, writing } from '../shared/projection-errors';
 import { type NoticeContext, renderEmail, renderSms } from './templates';
 
 /** Kinds whose receiver goes to the resident's home: only these carry the address (never a name or phone). */
-const needsAddress = new Set(['task.assigned', 'case.transferred']);
+const needsAddress = new Set<string>(['task.assigned', 'case.transferred'] satisfies NoticeKind[]);
 
 /**
  * Starts the delivery workflow of a notice for a partner, or for a department that has a registry entry
  * (a department without one reads its inbox). Idempotent: the workflow id is the notification id, and a
  * delivery that ran already is never started twice.
  */
-export async function pushNotice(db: Db, config: DeliveryConfig, n: { notificationId: string; caseId: string; kind: string; recipient: { kind: RecipientKind; id: string } }): Promise<void> {
+export async function pushNotice(db: Db, config: DeliveryConfig, n: { notificationId: string; caseId: string; kind: NoticeKind; recipient: { kind: RecipientKind; id: string } }): Promise<void> {
   const { recipient } = n;
   if (recipient.kind !== 'partner' && recipient.kind !== 'department') return;
   const [partner] = await db

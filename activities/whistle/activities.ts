@@ -2,6 +2,7 @@ import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { caseEvents, type WhistleInboxState, whistleCalls, whistles } from '../../db/schema';
 import { whistleWorkflowId } from '../../temporal/workflow-ids';
+import type { EventType } from '../../workflows/shared/events';
 import type { Actor } from '../../workflows/shared/messages';
 import type { CallProjection, WhistleInput, WhistleProjection, WhistleInboxState as WorkflowInboxState } from '../../workflows/whistle/messages';
 import { storable, writing } from '../shared/projection-errors';
@@ -14,7 +15,7 @@ export interface WhistleEventInput {
   caseId: string;
   /** The whistle's own event sequence number (1, 2, …). */
   seq: number;
-  type: string;
+  type: EventType;
   actor: Actor;
   at: string;
   data: Record<string, unknown>;

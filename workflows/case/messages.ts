@@ -210,7 +210,7 @@ export interface PartnerReply {
 export interface Unreachable {
   notificationId: string;
   recipient: DeliveryReport['recipient'];
-  kind: string;
+  kind: DeliveryReport['kind'];
   since: string;
 }
 

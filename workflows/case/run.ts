@@ -14,6 +14,8 @@ import { stageIndex } from './rules';
 import { dueMilestones, goalMs, startClock, watchMilestones } from '../shared/clocks';
 import { Serial } from '../shared/serial';
 import { projectionRejection, writeFailedType } from '../shared/projection-failures';
+import type { EventType } from '../shared/events';
+import type { NoticeKind } from '../shared/notices';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
 const defaultHistoryLimit = 10_000;
@@ -107,7 +109,7 @@ export class CaseRun {
   }
 
   /** Appends a timeline event and projects the case row; people's actions also count as progress. */
-  async record(type: string, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
+  async record(type: EventType, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
     this.state.overdue = isOverdue(this.clocks);
     const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
     const at = this.now();
@@ -128,7 +130,7 @@ export class CaseRun {
     }
   }
 
-  async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
+  async notify(recipient: NotificationInput['recipient'], kind: NoticeKind, data: Record<string, unknown> = {}): Promise<void> {
     const key = `${this.state.caseId}:${this.state.seq ?? 0}:${kind}:${recipient.kind}:${recipient.id}`;
     try {
       await activities.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });

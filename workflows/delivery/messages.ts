@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Actor } from '../shared/messages';
+import type { NoticeKind } from '../shared/notices';
 
 /**
  * Messages of the delivery workflow (a notice pushed to a partner or department through its contact
@@ -28,7 +29,7 @@ export interface DeliveryInput {
   partnerId: string;
   /** Whom the notice is for, as the case names it (a partner, or a department through its registry entry). */
   recipient: { kind: 'partner' | 'department'; id: string };
-  kind: string;
+  kind: NoticeKind;
   policy: DeliveryPolicy;
 }
 

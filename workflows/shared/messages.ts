@@ -4,6 +4,8 @@
  * so it depends on nothing at run time.
  */
 
+import type { EventType } from './events';
+import type { NoticeKind } from './notices';
 
 export interface Actor {
   /** The token's subject: a staff member, supervisor, department user or partner id. */
@@ -77,7 +79,7 @@ export interface DeliveryReport {
   outcome: 'unreachable' | 'reached';
   recipient: { kind: 'partner' | 'department'; id: string };
   partnerId: string;
-  kind: string;
+  kind: NoticeKind;
   round: number;
   /** The channels tried in this round, in order. */
   channels: string[];
@@ -96,7 +98,7 @@ export interface ProjectionFailure {
   /** The sequence number the event would have had (for a notice: the event it followed). */
   seq: number;
   /** The event's type, or `notification:<kind>` for a notice. */
-  type: string;
+  type: EventType | `notification:${NoticeKind}`;
   at: string;
   code: string;
 }
@@ -112,7 +114,7 @@ export interface NotificationInput {
   key: string;
   caseId: string;
   recipient: { kind: RecipientKind; id: string };
-  kind: string;
+  kind: NoticeKind;
   at: string;
   data: Record<string, unknown>;
 }

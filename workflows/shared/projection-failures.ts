@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { EventType } from './events';
 import { projectionRejectedType } from './messages';
 
 /**
@@ -14,4 +15,4 @@ export function projectionRejection(err: unknown): string | undefined {
 }
 
 /** The marker's data: only what can always be written (no text of the refused event). */
-export const writeFailedType = 'timeline.write-failed';
+export const writeFailedType = 'timeline.write-failed' satisfies EventType;

@@ -16,6 +16,8 @@ import {
 } from './messages';
 import { Serial } from '../shared/serial';
 import { projectionRejection, writeFailedType } from '../shared/projection-failures';
+import type { EventType } from '../shared/events';
+import type { NoticeKind } from '../shared/notices';
 import { activeCalls, awaitedDepartments, callOf, rateable } from './rules';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
@@ -111,7 +113,7 @@ export class WhistleRun {
   }
 
   /** Appends a whistle event to the case's timeline and projects the whistle; visibility names who is awaited. */
-  async record(type: string, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
+  async record(type: EventType, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
     const seq = ++this.state.seq;
     const projection = this.projection();
     upsertSearchAttributes([
@@ -140,7 +142,7 @@ export class WhistleRun {
     }
   }
 
-  async notify(recipient: NotificationInput['recipient'], kind: string, data: Record<string, unknown> = {}): Promise<void> {
+  async notify(recipient: NotificationInput['recipient'], kind: NoticeKind, data: Record<string, unknown> = {}): Promise<void> {
     const s = this.state;
     const key = `${s.whistleId}:${s.seq}:${kind}:${recipient.kind}:${recipient.id}`;
     try {
