@@ -1,11 +1,8 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
-import { caseChannels, caseEvents, cases, goalUnits, serviceCategories } from '../../db/schema';
+import { caseChannels, cases, serviceCategories } from '../../db/schema';
 import { caseWorkflowId, workflowUiUrl } from '../../temporal/client';
 import { missingDocuments, nextDueAt } from '../../workflows/case/facts';
 import { type CaseState, type OpenCaseInput, resolutions, stages } from '../../workflows/case/messages';
-import type { Clock } from '../../workflows/shared/messages';
 import {
   AcceptanceBody,
   Assignee,
@@ -14,6 +11,7 @@ import {
   EvaluationBody,
 } from './commands';
 import type { AppDeps } from '../http/deps';
+import { clockView, ClockView, ProjectionFailures, readTimeline, TimelineEvent } from '../http/views';
 import { line, optionalLine, phoneNumber } from '../http/text';
 
 /**
@@ -70,35 +68,6 @@ const TransferTargetRecord = z
   .meta({ id: 'TransferTargetRecord' });
 const ClosureRecord = ClosureBody.extend({ transferTo: TransferTargetRecord.optional(), ...by }).meta({ id: 'ClosureRecord' });
 const EvaluationRecord = EvaluationBody.extend(by).meta({ id: 'EvaluationRecord' });
-/** Timeline writes the database refused for good; shown on cases and whistles alike. */
-export const ProjectionFailures = z
-  .array(z.object({ seq: z.int(), type: z.string(), at: time, code: z.string().meta({ description: 'The SQLSTATE the database answered' }) }))
-  .optional()
-  .meta({
-    description:
-      'Timeline writes the database refused for good (e.g. text it cannot store): the event is in the live state but not in the timeline, where a timeline.write-failed marker stands for it',
-  });
-
-export const ClockView = z
-  .object({
-    id: z.string().meta({ description: 'response, resolution, task:<task id>; on whistles check-in:<department> or report:<department>' }),
-    kind: z.enum(['response', 'resolution', 'task', 'check-in', 'report']),
-    taskId: z.string().optional(),
-    departmentId: z.string().optional(),
-    unit: z.enum(goalUnits),
-    status: z.enum(['running', 'paused', 'met', 'cancelled']),
-    startedAt: time,
-    dueAt: time,
-    provisional: z.boolean().meta({ description: 'The deadline reaches a year without official calendar data' }),
-    breachedAt: time.optional(),
-    metAt: time.optional(),
-    extensions: z.array(z.object({ from: time, to: time, reason: z.string(), ...by })),
-    remainingMs: z
-      .number()
-      .nullable()
-      .meta({ description: 'Running: until dueAt (negative when overdue); paused: what is left, in the unit; otherwise null' }),
-  })
-  .meta({ id: 'Clock' });
 
 const TaskView = z
   .object({
@@ -124,18 +93,6 @@ const TaskView = z
 const PlanRevision = z
   .object({ revision: z.number().int(), goals: z.array(z.string()), taskIds: z.array(z.string()), reason: z.string().optional(), ...by })
   .meta({ id: 'PlanRevision' });
-
-export const TimelineEvent = z
-  .object({
-    seq: z.number().int().meta({ description: "The event's number in its own sequence: the case's, or its whistle's" }),
-    whistleId: z.string().optional().meta({ description: 'Set on events of a whistle of the case' }),
-    type: z.string(),
-    actor: z.string(),
-    actorRole: z.string(),
-    at: time,
-    data: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'TimelineEvent' });
 
 export const CaseView = CaseListItem.extend({
   live: z.boolean().meta({ description: 'True when the workflow answered; false: read model only, and the live-only parts are absent' }),
@@ -240,25 +197,6 @@ export function listItem(deps: Pick<AppDeps, 'temporal'>, row: CaseRow): CaseLis
   };
 }
 
-export function clockView(c: Clock, now: number): z.infer<typeof ClockView> {
-  const remainingMs = c.status === 'running' ? Date.parse(c.dueAt) - now : c.status === 'paused' ? (c.remainingMs ?? null) : null;
-  return {
-    id: c.id,
-    kind: c.kind,
-    taskId: c.taskId,
-    departmentId: c.departmentId,
-    unit: c.unit,
-    status: c.status,
-    startedAt: c.startedAt,
-    dueAt: c.dueAt,
-    provisional: c.provisional,
-    breachedAt: c.breachedAt,
-    metAt: c.metAt,
-    extensions: c.extensions,
-    remainingMs,
-  };
-}
-
 function liveParts(state: CaseState, now: number) {
   const received = state.documents ?? [];
   return {
@@ -281,27 +219,6 @@ function liveParts(state: CaseState, now: number) {
     unreachable: state.unreachable ?? [],
     projectionFailures: state.projectionFailures ?? [],
   };
-}
-
-/**
- * The case's timeline: its own events and its whistles' events, in time order (each sequence keeps its
- * own order; `whistleId` tells a whistle's events apart). `whistleId` narrows it to one whistle.
- */
-export async function readTimeline(db: Db, caseId: string, whistleId?: string): Promise<CaseView['timeline']> {
-  const events = await db
-    .select()
-    .from(caseEvents)
-    .where(whistleId ? and(eq(caseEvents.caseId, caseId), eq(caseEvents.whistleId, whistleId)) : eq(caseEvents.caseId, caseId))
-    .orderBy(asc(caseEvents.at), sql`${caseEvents.whistleId} nulls first`, asc(caseEvents.seq), asc(caseEvents.id));
-  return events.map((e) => ({
-    seq: e.seq,
-    ...(e.whistleId ? { whistleId: e.whistleId } : {}),
-    type: e.type,
-    actor: e.actor,
-    actorRole: e.actorRole,
-    at: e.at.toISOString(),
-    data: e.data,
-  }));
 }
 
 /**

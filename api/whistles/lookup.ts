@@ -4,7 +4,7 @@ import { whistleCalls, whistles } from '../../db/schema';
 import { whistleWorkflowId } from '../../temporal/client';
 import { type WhistleState, whistleStateQuery } from '../../workflows/whistle/messages';
 import type { Principal } from '../http/auth';
-import { assertWorkflowExists, notReady, queryWorkflow } from '../cases/lookup';
+import { assertWorkflowExists, notReady, queryWorkflow } from '../http/queries';
 import type { AppDeps } from '../http/deps';
 import { problem } from '../http/problems';
 import { type CallRow, whistleIdPattern, type WhistleRow } from './view';

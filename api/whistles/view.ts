@@ -11,7 +11,8 @@ import {
   whistleReasons,
 } from '../../workflows/whistle/messages';
 import { awaitedDepartments } from '../../workflows/whistle/rules';
-import { CaseId, caseIdPattern, ClockView, clockView, ProjectionFailures, readTimeline, TimelineEvent } from '../cases/view';
+import { CaseId, caseIdPattern } from '../cases/view';
+import { ClockView, clockView, ProjectionFailures, readTimeline, TimelineEvent } from '../http/views';
 import type { AppDeps } from '../http/deps';
 
 /**
