@@ -3,7 +3,8 @@ import { SignJWT } from 'jose';
 import { stations, subdistricts } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
 import { searchAttributes } from '../temporal/search-attribute-keys';
-import { api, eventually, type Stack, startStack, testSecret } from './helpers/stack';
+import { api, eventually, testSecret, useStack } from './helpers/stack';
+import { expectProblem } from './helpers/problems';
 
 // Each demand comes from another resident (another phone): the same one again would be a repeat of the open case.
 let residents = 0;
@@ -15,24 +16,15 @@ const demand = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const expectProblem = (res: { status: number; headers: Headers; body: any }, status: number, detail: RegExp) => {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  expect(res.body.detail).toMatch(detail);
-};
-
 describe('HTTP API against the real worker', () => {
-  let stack: Stack;
+  const { stack, tokens } = useStack();
   let staff: string;
   beforeAll(async () => {
-    stack = await startStack();
-    staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
+    staff = tokens.staff;
     // A second station in another subdistrict, to prove scope checks.
     await stack.database.db.insert(subdistricts).values({ id: 'other-sd', name: 'Other', nameZh: '其他' });
     await stack.database.db.insert(stations).values({ id: 'elsewhere', subdistrictId: 'other-sd', name: 'Elsewhere', nameZh: '别处', casePrefix: 'EW' });
   });
-  afterAll(() => stack?.stop());
 
   describe('health and documentation', () => {
     it('answers /healthz and /readyz without a token', async () => {
@@ -53,20 +45,20 @@ describe('HTTP API against the real worker', () => {
 
   describe('authentication and authorisation', () => {
     it('401 without a token, with a malformed one, a foreign signature or an expired one', async () => {
-      expectProblem(await api(stack, 'GET', '/api/cases'), 401, /no Authorization header/);
-      expectProblem(await api(stack, 'GET', '/api/cases', { headers: { authorization: 'Basic abc' } }), 401, /Bearer/);
-      expectProblem(await api(stack, 'GET', '/api/cases', { token: 'not.a.jwt' }), 401, /malformed|signature/);
+      expectProblem(await api(stack, 'GET', '/api/cases'), 401, { detail: /no Authorization header/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases', { headers: { authorization: 'Basic abc' } }), 401, { detail: /Bearer/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases', { token: 'not.a.jwt' }), 401, { detail: /malformed|signature/, titled: true });
       const foreign = await new SignJWT({ role: 'admin' })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('mallory')
         .setIssuer('stationflow')
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
-      expectProblem(await api(stack, 'GET', '/api/cases', { token: foreign }), 401, /signature/);
+      expectProblem(await api(stack, 'GET', '/api/cases', { token: foreign }), 401, { detail: /signature/, titled: true });
       const expired = await stack.auth.sign({ sub: 'wang', role: 'staff', station: 'qianggen' }, '1s');
       await new Promise((r) => setTimeout(r, 2100));
       const res = await api(stack, 'GET', '/api/cases', { token: expired });
-      expectProblem(res, 401, /expired/);
+      expectProblem(res, 401, { detail: /expired/, titled: true });
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
     });
 
@@ -77,14 +69,14 @@ describe('HTTP API against the real worker', () => {
         .setIssuer('stationflow')
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode(testSecret));
-      expectProblem(await api(stack, 'GET', '/api/cases', { token: noStation }), 401, /station/);
+      expectProblem(await api(stack, 'GET', '/api/cases', { token: noStation }), 401, { detail: /station/, titled: true });
     });
 
     it('403 for a department token on case routes and for staff of another station', async () => {
       const department = await stack.token({ role: 'department', department: 'housing' });
-      expectProblem(await api(stack, 'POST', '/api/cases', { token: department, body: demand() }), 403, /role staff or supervisor or admin/);
-      expectProblem(await api(stack, 'POST', '/api/cases', { token: staff, body: demand({ stationId: 'elsewhere' }) }), 403, /does not cover station elsewhere/);
-      expectProblem(await api(stack, 'GET', '/api/cases?stationId=elsewhere', { token: staff }), 403, /does not cover station elsewhere/);
+      expectProblem(await api(stack, 'POST', '/api/cases', { token: department, body: demand() }), 403, { detail: /role staff or supervisor or admin/, titled: true });
+      expectProblem(await api(stack, 'POST', '/api/cases', { token: staff, body: demand({ stationId: 'elsewhere' }) }), 403, { detail: /does not cover station elsewhere/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases?stationId=elsewhere', { token: staff }), 403, { detail: /does not cover station elsewhere/, titled: true });
     });
   });
 
@@ -136,7 +128,7 @@ describe('HTTP API against the real worker', () => {
       expect(listed.body.items.filter((c: { id: string }) => c.id === first.body.id).length).toBeLessThanOrEqual(1);
 
       const other = await api(stack, 'POST', '/api/cases', { token: staff, body: demand({ demand: 'Something else' }), headers });
-      expectProblem(other, 422, /already used for a different request/);
+      expectProblem(other, 422, { detail: /already used for a different request/, titled: true });
       // Another user's identical key is theirs alone (another resident: the same one would be a repeat).
       const colleague = await stack.token({ role: 'staff', station: 'qianggen', sub: 'zhang' });
       const theirs = await api(stack, 'POST', '/api/cases', { token: colleague, body: demand(), headers });
@@ -146,10 +138,10 @@ describe('HTTP API against the real worker', () => {
 
     it('lets a supervisor open a case at a station of their subdistrict, naming it', async () => {
       const supervisor = await stack.token({ role: 'supervisor', subdistrict: 'xinjiekou' });
-      expectProblem(await api(stack, 'POST', '/api/cases', { token: supervisor, body: demand() }), 422, /Name the station/);
+      expectProblem(await api(stack, 'POST', '/api/cases', { token: supervisor, body: demand() }), 422, { detail: /Name the station/, titled: true });
       const res = await api(stack, 'POST', '/api/cases', { token: supervisor, body: demand({ stationId: 'qianggen' }) });
       expect(res.status).toBe(201);
-      expectProblem(await api(stack, 'POST', '/api/cases', { token: supervisor, body: demand({ stationId: 'elsewhere' }) }), 403, /elsewhere/);
+      expectProblem(await api(stack, 'POST', '/api/cases', { token: supervisor, body: demand({ stationId: 'elsewhere' }) }), 403, { detail: /elsewhere/, titled: true });
     });
   });
 
@@ -172,7 +164,7 @@ describe('HTTP API against the real worker', () => {
       ['a bad Idempotency-Key', { body: demand(), headers: { 'idempotency-key': 'x'.repeat(300) } }, 400, /visible ASCII/],
     ])('%s', async (_what, opts, status, detail) => {
       const res = await api(stack, 'POST', '/api/cases', { token: staff, ...(opts as object) });
-      expectProblem(res, status, detail);
+      expectProblem(res, status, { detail: detail, titled: true });
       if (status === 400 && res.body.type.endsWith('validation-failed')) expect(res.body.errors.length).toBeGreaterThan(0);
     });
 
@@ -194,16 +186,16 @@ describe('HTTP API against the real worker', () => {
     });
 
     it('404 problem for an unknown case, a malformed id and an unknown route', async () => {
-      expectProblem(await api(stack, 'GET', '/api/cases/QG-20260101-9999', { token: staff }), 404, /Case QG-20260101-9999 not found/);
-      expectProblem(await api(stack, 'GET', '/api/cases/..%2f..%2fetc', { token: staff }), 404, /not found/);
-      expectProblem(await api(stack, 'GET', '/api/nothing-here', { token: staff }), 404, /No route for GET/);
+      expectProblem(await api(stack, 'GET', '/api/cases/QG-20260101-9999', { token: staff }), 404, { detail: /Case QG-20260101-9999 not found/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases/..%2f..%2fetc', { token: staff }), 404, { detail: /not found/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/nothing-here', { token: staff }), 404, { detail: /No route for GET/, titled: true });
     });
 
     it('400 for bad list parameters', async () => {
-      expectProblem(await api(stack, 'GET', '/api/cases?stage=sleeping', { token: staff }), 400, /stage/);
-      expectProblem(await api(stack, 'GET', '/api/cases?limit=1000', { token: staff }), 400, /limit/);
-      expectProblem(await api(stack, 'GET', '/api/cases?colour=red', { token: staff }), 400, /unknown field "colour"/);
-      expectProblem(await api(stack, 'GET', '/api/cases?cursor=zzz', { token: staff }), 400, /cursor/);
+      expectProblem(await api(stack, 'GET', '/api/cases?stage=sleeping', { token: staff }), 400, { detail: /stage/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases?limit=1000', { token: staff }), 400, { detail: /limit/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases?colour=red', { token: staff }), 400, { detail: /unknown field "colour"/, titled: true });
+      expectProblem(await api(stack, 'GET', '/api/cases?cursor=zzz', { token: staff }), 400, { detail: /cursor/, titled: true });
     });
   });
 
@@ -247,7 +239,7 @@ describe('HTTP API against the real worker', () => {
       expect(theirs.body.items.length).toBeGreaterThan(0);
       expect(theirs.body.items.every((c: { stationId: string }) => c.stationId === 'qianggen')).toBe(true);
       const otherCase = (await api(stack, 'GET', '/api/cases?stationId=elsewhere', { token: admin })).body.items[0].id;
-      expectProblem(await api(stack, 'GET', `/api/cases/${otherCase}`, { token: staff }), 403, /does not cover station elsewhere/);
+      expectProblem(await api(stack, 'GET', `/api/cases/${otherCase}`, { token: staff }), 403, { detail: /does not cover station elsewhere/, titled: true });
     });
   });
 
@@ -267,7 +259,7 @@ describe('HTTP API against the real worker', () => {
         expect(Date.now() - t0).toBeLessThan(10_000);
         // No worker can put the case on record, so no 201; the start is taken, and the case id is in the problem.
         const accepted = await api(stack, 'POST', '/api/cases', { token: staff, body: demand() });
-        expectProblem(accepted, 503, /no worker is answering/);
+        expectProblem(accepted, 503, { detail: /no worker is answering/, titled: true });
         expect(accepted.body.type).toBe('/problems/worker-unavailable');
         expect(accepted.body.caseId).toMatch(/^QG-\d{8}-\d{4}$/);
         // Temporal took the start, so the API put the case on record itself: listed and readable during the outage.

@@ -4,14 +4,8 @@ import { caseWorkflowId } from '../temporal/client';
 import { caseStateQuery } from '../workflows/case/messages';
 import { openCase } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
-
-const expectProblem = (res: { status: number; headers: Headers; body: any }, status: number, detail: RegExp) => {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  expect(res.body.detail).toMatch(detail);
-};
+import { api, eventually, useStack } from './helpers/stack';
+import { expectProblem } from './helpers/problems';
 
 const year2027 = {
   source: 'State Council notice 2027 (test)',
@@ -23,21 +17,19 @@ const year2027 = {
 };
 
 describe('calendar API', () => {
-  let stack: Stack;
+  const { stack, tokens } = useStack();
   let admin: string;
   let staff: string;
   beforeAll(async () => {
-    stack = await startStack();
     admin = await stack.token({ role: 'admin', sub: 'admin-1' });
-    staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
+    staff = tokens.staff;
   });
-  afterAll(() => stack?.stop());
 
   it('needs a token, and only an admin may import', async () => {
-    expectProblem(await api(stack, 'GET', '/api/calendar/2026'), 401, /no Authorization header/);
-    expectProblem(await api(stack, 'PUT', '/api/calendar/2027', { body: year2027 }), 401, /no Authorization header/);
+    expectProblem(await api(stack, 'GET', '/api/calendar/2026'), 401, { detail: /no Authorization header/, titled: true });
+    expectProblem(await api(stack, 'PUT', '/api/calendar/2027', { body: year2027 }), 401, { detail: /no Authorization header/, titled: true });
     const res = await api(stack, 'PUT', '/api/calendar/2027', { token: staff, body: year2027 });
-    expectProblem(res, 403, /role admin/);
+    expectProblem(res, 403, { detail: /role admin/, titled: true });
     const [row] = await stack.database.db.select().from(calendarYears).where(eq(calendarYears.year, 2027));
     expect(row).toBeUndefined();
   });
@@ -62,9 +54,9 @@ describe('calendar API', () => {
   });
 
   it('400 for a year out of range or not a year', async () => {
-    expectProblem(await api(stack, 'GET', '/api/calendar/1999', { token: staff }), 400, /year: must be a year from 2000 to 2100/);
-    expectProblem(await api(stack, 'PUT', '/api/calendar/2101', { token: admin, body: year2027 }), 400, /2000 to 2100/);
-    expectProblem(await api(stack, 'GET', '/api/calendar/next', { token: staff }), 400, /year/);
+    expectProblem(await api(stack, 'GET', '/api/calendar/1999', { token: staff }), 400, { detail: /year: must be a year from 2000 to 2100/, titled: true });
+    expectProblem(await api(stack, 'PUT', '/api/calendar/2101', { token: admin, body: year2027 }), 400, { detail: /2000 to 2100/, titled: true });
+    expectProblem(await api(stack, 'GET', '/api/calendar/next', { token: staff }), 400, { detail: /year/, titled: true });
   });
 
   it('400 with pointers for a body of the wrong shape', async () => {
@@ -72,11 +64,11 @@ describe('calendar API', () => {
       token: admin,
       body: { source: '', days: [{ date: '1 Jan 2027', kind: 'vacation', name: 'x', extra: 1 }], note: 'hi' },
     });
-    expectProblem(res, 400, /Invalid request body/);
+    expectProblem(res, 400, { detail: /Invalid request body/, titled: true });
     const pointers = res.body.errors.map((e: { pointer: string }) => e.pointer);
     expect(pointers).toEqual(expect.arrayContaining(['#/source', '#/days/0/date', '#/days/0/kind', '#/days/0/extra', '#/note']));
-    expectProblem(await api(stack, 'PUT', '/api/calendar/2027', { token: admin, body: { source: 'x' } }), 400, /days/);
-    expectProblem(await api(stack, 'PUT', '/api/calendar/2027', { token: admin, rawBody: '{"source":', headers: { 'content-type': 'application/json' } }), 400, /not valid JSON/);
+    expectProblem(await api(stack, 'PUT', '/api/calendar/2027', { token: admin, body: { source: 'x' } }), 400, { detail: /days/, titled: true });
+    expectProblem(await api(stack, 'PUT', '/api/calendar/2027', { token: admin, rawBody: '{"source":', headers: { 'content-type': 'application/json' } }), 400, { detail: /not valid JSON/, titled: true });
   });
 
   it('422 with pointers for a date outside the year, a date that does not exist, or a date listed twice', async () => {
@@ -92,7 +84,7 @@ describe('calendar API', () => {
         ],
       },
     });
-    expectProblem(res, 422, /not valid/);
+    expectProblem(res, 422, { detail: /not valid/, titled: true });
     expect(res.body.errors).toEqual([
       { pointer: '#/days/0/date', detail: expect.stringMatching(/not in 2027/) },
       { pointer: '#/days/1/date', detail: expect.stringMatching(/not a real date/) },

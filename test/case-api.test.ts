@@ -1,5 +1,5 @@
 import { deadlineClasses, partners, stations, subdistricts } from '../db/schema';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 
 
@@ -33,7 +33,7 @@ const routes: [string, unknown][] = [
 ];
 
 describe('case transitions over HTTP', () => {
-  let stack: Stack;
+  const { stack, tokens } = useStack();
   let staff: string;
   let admin: string;
   let supervisor: string;
@@ -60,10 +60,7 @@ describe('case transitions over HTTP', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack();
-    staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
-    admin = await stack.token({ role: 'admin', sub: 'root' });
-    supervisor = await stack.token({ role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' });
+    ({ staff, admin, supervisor } = tokens);
     const { db } = stack.database;
     await db.insert(subdistricts).values({ id: 'other-sd', name: 'Other', nameZh: '其他' });
     await db.insert(stations).values({ id: 'elsewhere', subdistrictId: 'other-sd', name: 'Elsewhere', nameZh: '别处', casePrefix: 'EW' });
@@ -80,7 +77,6 @@ describe('case transitions over HTTP', () => {
     });
     c0 = await openCase();
   });
-  afterAll(() => stack?.stop());
 
   describe('validation at the edge: 400 with a pointer, before Temporal is asked', () => {
     it.each([

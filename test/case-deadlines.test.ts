@@ -15,17 +15,13 @@ import type { Clock } from '../workflows/shared/messages';
 import { act, notificationsOf, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
-import { eventually, type Stack, startStack } from './helpers/stack';
+import { eventually, useStack } from './helpers/stack';
 
 const resolution = (clocks: Clock[] | undefined) => clocks!.find((c) => c.kind === 'resolution')!;
 const seconds = (n: number) => n / 60; // goals in minutes
 
 describe('deadline commitments on durable timers', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.stop());
+  const { stack } = useStack();
 
   it('warns at 50 % and 75 %, then breaches: overdue, the supervisor urged, an escalation proposed', async () => {
     const id = 'QG-20261123-0301';

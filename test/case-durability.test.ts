@@ -11,17 +11,13 @@ import {
 import { act, expectWholeTimeline, inMinutes, openCase, timeline } from './helpers/cases';
 import { subsidyCase } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
-import { eventually, type Stack, startStack } from './helpers/stack';
+import { eventually, useStack } from './helpers/stack';
 
 /** The subsidy with one required document and no home visit: the steps, not the rules, are under test. */
 const subsidy = { ...subsidyCase, catalogue: { ...subsidyCase.catalogue!, requiredDocuments: ['ID card'], needsHomeVisit: false } };
 
 describe('a case survives crashes and long lives', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.stop());
+  const { stack } = useStack();
 
   it('continues after the worker is killed mid-case; the timeline has no gaps and no duplicates', async () => {
     const id = 'QG-20261123-0401';

@@ -5,7 +5,7 @@ import type { Clock } from '../workflows/shared/messages';
 import { act, openCase, refusal, supervisor, timeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 
 /**
  * A supervisor's new deadline is taken as given (README "Deadline commitments"): the clock's dueAt is
@@ -32,11 +32,7 @@ function seeded(seed: number): () => number {
 }
 
 describe('deadline extensions land where the supervisor asked', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.stop());
+  const { stack } = useStack();
 
   it('over HTTP: a Saturday-noon target on a working-day clock is the deadline, in the clock, the record and the timeline', async () => {
     const staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });

@@ -15,17 +15,13 @@ import {
 import { act, expectWholeTimeline, inMinutes, notificationsOf, openCase, refusal, staff, timeline } from './helpers/cases';
 import { generalRules, homeVisit, subsidyCase, subsidyDocuments } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
-import { eventually, type Stack, startStack } from './helpers/stack';
+import { eventually, useStack } from './helpers/stack';
 
 const subsidy = subsidyCase;
 const allDocuments = subsidyDocuments;
 
 describe('the six stages of a case on the Temporal dev server', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.stop());
+  const { stack } = useStack();
 
   it('runs accept → diagnose → plan → execute → coordinate → close, recording every step', async () => {
     const id = 'QG-20261123-0201';

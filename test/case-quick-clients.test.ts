@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { createApp } from '../api/app';
 import { createLogger } from '../config/logger';
 import { cases } from '../db/schema';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 import { keepHistory } from './helpers/histories';
 import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
@@ -28,7 +28,7 @@ const resident = () => {
 const demand = (extra: Record<string, unknown> = {}) => ({ serviceCode: 'home-plumbing-repair', demand: 'Kitchen pipe leaking', resident: resident(), ...extra });
 
 describe('quick clients', () => {
-  let stack: Stack;
+  const { stack, tokens } = useStack();
   let staff: string;
 
   const open = (body: unknown, headers?: Record<string, string>) => api(stack, 'POST', '/api/cases', { token: staff, body, headers });
@@ -36,10 +36,8 @@ describe('quick clients', () => {
   const view = (id: string) => api(stack, 'GET', `/api/cases/${id}`, { token: staff });
 
   beforeAll(async () => {
-    stack = await startStack();
-    staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
+    staff = tokens.staff;
   });
-  afterAll(() => stack?.stop());
 
   it('a case is readable and actionable the moment its 201 arrives', async () => {
     const opened = await Promise.all(Array.from({ length: 5 }, () => open(demand())));

@@ -6,7 +6,7 @@ import { registerSearchAttributes } from '../temporal/search-attributes';
 import { caseWorkflow } from '../workflows/case/workflow';
 import { caseStateQuery } from '../workflows/case/messages';
 import { caseInput } from './helpers/fixtures';
-import { eventually, type Stack, startStack } from './helpers/stack';
+import { eventually, useStack } from './helpers/stack';
 
 const input = (caseId: string) =>
   caseInput(caseId, {
@@ -18,11 +18,7 @@ const input = (caseId: string) =>
   });
 
 describe('case workflow on the Temporal dev server', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.stop());
+  const { stack } = useStack();
 
   it('registers search attributes idempotently', async () => {
     // startStack registered them already: a second registration adds nothing and does not fail.

@@ -5,14 +5,13 @@ import { keepHistory } from './helpers/histories';
 import { startMailbox, type Mailbox } from './helpers/mailbox';
 import { addPartner, caseRowOf, caseWithTask, deliveryOf, liveState, pushedNotice, repairCase } from './helpers/partners';
 import { startReceiver, type Receiver } from './helpers/receiver';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 
 /**
  * Notices to partners through their channels, against real local servers: an HTTP receiver (webhook
  * endpoint and SMS gateway) that verifies signatures and answers as scripted, and a real SMTP server.
  */
 describe('partner notices: webhook, email and SMS with retries, fallback and dead letters', () => {
-  let stack: Stack;
   let receiver: Receiver;
   let mailbox: Mailbox;
   let staffToken: string;
@@ -21,7 +20,9 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
   beforeAll(async () => {
     [receiver, mailbox] = await Promise.all([startReceiver(), startMailbox()]);
     receiver.expectToken('/sms', 'sms-gateway-token');
-    stack = await startStack({
+  }, 120_000);
+  const { stack, tokens } = useStack(
+    () => ({
       delivery: {
         timeoutMs: 1_000,
         retryWindowMs: 6_000,
@@ -33,12 +34,14 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
         smsGatewayToken: 'sms-gateway-token',
         publicUrl: 'https://stationflow.example',
       },
-    });
-    staffToken = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
-    supervisorToken = await stack.token({ role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' });
-  }, 120_000);
+    }),
+    { timeout: 120_000 },
+  );
+  beforeAll(() => {
+    ({ staff: staffToken, supervisor: supervisorToken } = tokens);
+  });
+  // After the stack's own afterAll (hooks run in the order they are declared): the stack stops first.
   afterAll(async () => {
-    await stack?.stop();
     await Promise.all([receiver?.close(), mailbox?.close()]);
   });
 

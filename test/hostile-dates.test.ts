@@ -7,7 +7,7 @@ import { caseWorkflowId } from '../temporal/client';
 import { caseStateQuery, closeUpdate, extendDeadlineUpdate, pauseUpdate, planUpdate, resumeUpdate } from '../workflows/case/messages';
 import { act, refusal, staff as staffActor, supervisor as supervisorActor } from './helpers/cases';
 import { expectProblem } from './helpers/problems';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 
 /**
  * Hostile date-times in request bodies (issue 11 C, follow-up): every date or date-time field of every
@@ -84,17 +84,8 @@ function refused400(what: string, res: Awaited<ReturnType<typeof api>>, detail: 
 }
 
 describe('hostile date-times in request bodies', () => {
-  let stack: Stack;
-  const tokens: Record<string, string> = {};
+  const { stack, tokens } = useStack();
   let residents = 0;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    tokens.staff = await stack.token({ role: 'staff', station: 'qianggen', sub: 'wang' });
-    tokens.supervisor = await stack.token({ role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' });
-    tokens.admin = await stack.token({ role: 'admin', sub: 'root' });
-  });
-  afterAll(() => stack?.stop());
 
   const post = (id: string, path: string, body: unknown, token = tokens.staff!) => api(stack, 'POST', `/api/cases/${id}/${path}`, { token, body });
 

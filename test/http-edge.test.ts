@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { createHttpServer } from '../api/http/server';
 import { loadConfig } from '../config';
-import { api, eventually, type Stack, demoTokens, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 
 /**
@@ -75,16 +75,9 @@ const caseId = 'QG-20261123-0001';
 const whistleId = `${caseId}-W1`;
 
 describe('edges a stranger can reach over HTTP', () => {
-  let stack: Stack;
-  const tokens: Record<string, string> = {};
   // Short server timeouts so the slow-client cases end quickly; the defaults are checked on their own below.
   const timeouts = { REQUEST_TIMEOUT: 1500, HEADERS_TIMEOUT: 1000, KEEP_ALIVE_TIMEOUT: 2000 };
-
-  beforeAll(async () => {
-    stack = await startStack({ server: timeouts });
-    Object.assign(tokens, await demoTokens(stack));
-  }, 120_000);
-  afterAll(() => stack?.stop());
+  const { stack, tokens } = useStack({ server: timeouts }, { timeout: 120_000 });
 
   const get = (path: string, token = tokens.admin!) => api(stack, 'GET', path, { token });
 

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { partnerServices, partners } from '../db/schema';
-import { api, type Stack, demoTokens, startStack } from './helpers/stack';
+import { api, useStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 
 type Res = { status: number; headers: Headers; body: any };
@@ -21,8 +21,8 @@ const partnerBody = (id: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('the partner registry over HTTP', () => {
-  let stack: Stack;
-  const tokens: Record<string, string> = {};
+  const { stack, tokens: demo } = useStack({}, { timeout: 120_000 });
+  const tokens: Record<string, string> = demo;
 
   const create = (body: unknown, token = tokens.admin!) => api(stack, 'POST', '/api/partners', { token, body });
   const patch = (id: string, body: unknown, token = tokens.admin!) => api(stack, 'PATCH', `/api/partners/${id}`, { token, body });
@@ -40,11 +40,6 @@ describe('the partner registry over HTTP', () => {
     return res.body;
   }
 
-  beforeAll(async () => {
-    stack = await startStack();
-    Object.assign(tokens, await demoTokens(stack));
-  }, 120_000);
-  afterAll(() => stack?.stop());
 
   it('an admin registers a partner: 201 with Location and the webhook secret, once; reads never show the secret', async () => {
     const channels = [

@@ -3,24 +3,15 @@ import { notifications } from '../db/schema';
 import { acceptUpdate, closeUpdate } from '../workflows/case/messages';
 import { act, inMinutes, notificationsOf, openCase, timeline } from './helpers/cases';
 import { addPartner, caseWithTask, liveState, pushedNotice, repairCase } from './helpers/partners';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
-
-type Res = { status: number; headers: Headers; body: any };
-
-function expectProblem(res: Res, status: number, type?: string, pointers: string[] = []) {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status } });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  if (type) expect(res.body.type).toBe(`/problems/${type}`);
-  expect(typeof res.body.detail).toBe('string');
-  if (pointers.length) expect(res.body.errors?.map((e: { pointer: string }) => e.pointer)).toEqual(expect.arrayContaining(pointers));
-}
+import { expectProblem } from './helpers/problems';
+import { api, eventually, type Stack, useStack } from './helpers/stack';
 
 /**
  * Partners (with their own token) and department users answer about tasks assigned to them over
  * POST /api/partner-replies: accepted, declined (back to the station) or done.
  */
 describe('partner replies over HTTP', () => {
-  let stack: Stack;
+  const { stack } = useStack({}, { timeout: 120_000 });
   const tokens: Record<string, string> = {};
   /** Every reply's answer, raw: none may carry the resident's personal data. */
   const answers: string[] = [];
@@ -60,7 +51,6 @@ describe('partner replies over HTTP', () => {
     }, 20_000, `${kind} of ${caseId} to ${recipientId}`);
 
   beforeAll(async () => {
-    stack = await startStack();
     const claims: Record<string, Parameters<Stack['token']>[0]> = {
       staff: { role: 'staff', station: 'qianggen', sub: 'wang' },
       supervisor: { role: 'supervisor', subdistrict: 'xinjiekou', sub: 'chen' },
@@ -69,9 +59,6 @@ describe('partner replies over HTTP', () => {
     };
     for (const [name, c] of Object.entries(claims)) tokens[name] = await stack.token(c);
   }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
 
   it("accepts a task with the partner's own token: the task shows acceptedAt, the timeline the partner; a second accept is a conflict", async () => {
     const caseId = 'QG-20261123-0660';
@@ -103,7 +90,7 @@ describe('partner replies over HTTP', () => {
     // The same partner through another token (another dispatcher): already accepted.
     const other = await stack.token({ role: 'partner', partner: 'pr-accept', sub: 'pr-accept-dispatcher' });
     const again = await reply(other, { caseId, taskId: 'T1', status: 'accepted' });
-    expectProblem(again, 409, 'case-conflict');
+    expectProblem(again, 409, { type: 'case-conflict', detail: true });
     expect(again.body.detail).toMatch(/already accepted/);
     expect(await eventsOf(caseId, 'task.accepted')).toHaveLength(1);
   });
@@ -131,7 +118,7 @@ describe('partner replies over HTTP', () => {
 
     // Settled: nothing more to answer, whatever the reply.
     for (const status of ['done', 'accepted', 'declined']) {
-      expectProblem(await reply(token, { caseId, taskId: 'T1', status, note: 'again' }), 409, 'case-conflict');
+      expectProblem(await reply(token, { caseId, taskId: 'T1', status, note: 'again' }), 409, { type: 'case-conflict', detail: true });
     }
   });
 
@@ -143,7 +130,7 @@ describe('partner replies over HTTP', () => {
     expect((await reply(token, { caseId, taskId: 'T1', status: 'accepted' })).status).toBe(200);
 
     const bare = await reply(token, { caseId, taskId: 'T1', status: 'declined' });
-    expectProblem(bare, 422, 'case-invalid', ['#/note']);
+    expectProblem(bare, 422, { type: 'case-invalid', detail: true, pointers: ['#/note'] });
     expect(await eventsOf(caseId, 'task.declined')).toHaveLength(0);
 
     const res = await reply(token, { caseId, taskId: 'T1', status: 'declined', note: 'No fitter free this week' });
@@ -176,7 +163,7 @@ describe('partner replies over HTTP', () => {
     expect(told).toMatchObject({ recipientKind: 'staff', recipientId: 'wang', partnerId: null, deliveryStatus: null, data: { taskId: 'T1', by: { kind: 'partner', id: 'pr-decline' } } });
 
     // It is not the declining partner's task any more.
-    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'done' }), 403, 'not-task-assignee');
+    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'done' }), 403, { type: 'not-task-assignee', detail: true });
 
     // The station revises the plan: the same task to another partner, which hears of it.
     const revised = await api(stack, 'POST', `/api/cases/${caseId}/plan`, {
@@ -207,21 +194,21 @@ describe('partner replies over HTTP', () => {
     const h = await caseWithTask(stack, caseId, { kind: 'partner', id: 'pr-owner' });
 
     const foreign = await reply(other, { caseId, taskId: 'T1', status: 'done' });
-    expectProblem(foreign, 403, 'not-task-assignee');
+    expectProblem(foreign, 403, { type: 'not-task-assignee', detail: true });
     expect(foreign.body.detail).toMatch(/not assigned to partner pr-other/);
-    expectProblem(await reply(owner, { caseId, taskId: 'T9', status: 'accepted' }), 404, 'task-not-found');
-    expectProblem(await reply(owner, { caseId: 'QG-20261123-0699', taskId: 'T1', status: 'accepted' }), 404, 'case-not-found');
+    expectProblem(await reply(owner, { caseId, taskId: 'T9', status: 'accepted' }), 404, { type: 'task-not-found', detail: true });
+    expectProblem(await reply(owner, { caseId: 'QG-20261123-0699', taskId: 'T1', status: 'accepted' }), 404, { type: 'case-not-found', detail: true });
 
     // A case that has no plan yet has no task to answer about: the task is unknown before the stage is asked.
     const early = 'QG-20261123-0664';
     const e = await openCase(stack, early, repairCase);
     await act(e, acceptUpdate, { decision: 'accept', documents: [] });
-    expectProblem(await reply(owner, { caseId: early, taskId: 'T1', status: 'accepted' }), 404, 'task-not-found');
+    expectProblem(await reply(owner, { caseId: early, taskId: 'T1', status: 'accepted' }), 404, { type: 'task-not-found', detail: true });
 
     // Closed early (unresolved): the open task was cancelled, the case waits for the evaluation.
     await act(h, closeUpdate, { resolution: 'unresolved', reason: 'The resident moved out' });
     const closed = await reply(owner, { caseId, taskId: 'T1', status: 'done' });
-    expectProblem(closed, 409, 'case-conflict');
+    expectProblem(closed, 409, { type: 'case-conflict', detail: true });
     expect((await liveState(h)).tasks![0]!.status).toBe('cancelled');
     expect(await eventsOf(caseId, 'task.completed')).toHaveLength(0);
   });
@@ -233,12 +220,12 @@ describe('partner replies over HTTP', () => {
     const off = await api(stack, 'DELETE', '/api/partners/pr-retired', { token: tokens.admin });
     expect({ status: off.status, body: off.body }).toMatchObject({ status: 200, body: { id: 'pr-retired', active: false } });
 
-    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'accepted' }), 403, 'partner-inactive');
-    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'done' }), 403, 'partner-inactive');
-    expectProblem(await api(stack, 'POST', '/api/partners/pr-retired/tokens', { token: tokens.admin, body: {} }), 409, 'partner-inactive');
+    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'accepted' }), 403, { type: 'partner-inactive', detail: true });
+    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'done' }), 403, { type: 'partner-inactive', detail: true });
+    expectProblem(await api(stack, 'POST', '/api/partners/pr-retired/tokens', { token: tokens.admin, body: {} }), 409, { type: 'partner-inactive', detail: true });
     // A token naming a partner that is not in the registry at all is refused alike.
     const ghost = await stack.token({ role: 'partner', partner: 'pr-never-registered', sub: 'ghost' });
-    expectProblem(await reply(ghost, { caseId, taskId: 'T1', status: 'accepted' }), 403, 'partner-inactive');
+    expectProblem(await reply(ghost, { caseId, taskId: 'T1', status: 'accepted' }), 403, { type: 'partner-inactive', detail: true });
     expect(await eventsOf(caseId, 'task.accepted')).toHaveLength(0);
   });
 
@@ -247,7 +234,7 @@ describe('partner replies over HTTP', () => {
     const h = await caseWithTask(stack, caseId, { kind: 'department', id: 'water' });
 
     const housing = await stack.token({ role: 'department', department: 'housing', sub: 'housing-duty' });
-    expectProblem(await reply(housing, { caseId, taskId: 'T1', status: 'done' }), 403, 'not-task-assignee');
+    expectProblem(await reply(housing, { caseId, taskId: 'T1', status: 'done' }), 403, { type: 'not-task-assignee', detail: true });
 
     const res = await reply(tokens.water, { caseId, taskId: 'T1', status: 'done', note: 'Main valve replaced' });
     expect(res.status).toBe(200);
@@ -261,7 +248,7 @@ describe('partner replies over HTTP', () => {
     await addPartner(stack, 'pr-dept-test', [{ type: 'email', address: 'desk@pr-dept-test.example' }]);
     await caseWithTask(stack, partnerCase, { kind: 'partner', id: 'pr-dept-test' });
     const foreign = await reply(tokens.water, { caseId: partnerCase, taskId: 'T1', status: 'done' });
-    expectProblem(foreign, 403, 'not-task-assignee');
+    expectProblem(foreign, 403, { type: 'not-task-assignee', detail: true });
     expect(foreign.body.detail).toMatch(/not assigned to department water/);
   });
 
@@ -282,9 +269,9 @@ describe('partner replies over HTTP', () => {
     expect(accepted).toMatchObject({ actor: 'partner-pr-housing-desk', actorRole: 'partner', data: { assignee: { kind: 'department', id: 'housing' } } });
     // It speaks for its department (and itself) only: not for another partner's task, nor another department's.
     const foreign = await reply(minted.body.token, { caseId: 'QG-20261123-0667', taskId: 'T1', status: 'accepted' });
-    expectProblem(foreign, 403, 'not-task-assignee');
+    expectProblem(foreign, 403, { type: 'not-task-assignee', detail: true });
     const water = await reply(minted.body.token, { caseId: 'QG-20261123-0671', taskId: 'T1', status: 'accepted' });
-    expectProblem(water, 403, 'not-task-assignee');
+    expectProblem(water, 403, { type: 'not-task-assignee', detail: true });
     // A task assigned to the entry itself: it answers as the partner it is.
     const own = 'QG-20261123-0670';
     await caseWithTask(stack, own, { kind: 'partner', id: 'pr-housing-desk' });
@@ -296,24 +283,24 @@ describe('partner replies over HTTP', () => {
     const body = { caseId: 'QG-20261123-0667', taskId: 'T1', status: 'accepted' };
     for (const role of ['staff', 'supervisor', 'admin']) {
       const res = await reply(tokens[role], body);
-      expectProblem(res, 403, 'forbidden-role');
+      expectProblem(res, 403, { type: 'forbidden-role', detail: true });
       expect(res.body.detail).toMatch(/partner or department/);
     }
     const anonymous = await reply(undefined, body);
-    expectProblem(anonymous, 401, 'unauthorized');
+    expectProblem(anonymous, 401, { type: 'unauthorized', detail: true });
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expectProblem(await reply('not-a-jwt', body), 401, 'unauthorized');
+    expectProblem(await reply('not-a-jwt', body), 401, { type: 'unauthorized', detail: true });
 
     const partner = await stack.token({ role: 'partner', partner: 'pr-dept-test', sub: 'partner-pr-dept-test' });
     const bad = await reply(partner, { caseId: 'case-7', taskId: 'task-1', status: 'maybe', priority: 'high' });
-    expectProblem(bad, 400, 'validation-failed', ['#/caseId', '#/taskId', '#/status', '#/priority']);
-    expectProblem(await reply(partner, {}), 400, 'validation-failed', ['#/caseId', '#/taskId', '#/status']);
-    expectProblem(await reply(partner, { ...body, note: 42 }), 400, 'validation-failed', ['#/note']);
+    expectProblem(bad, 400, { type: 'validation-failed', detail: true, pointers: ['#/caseId', '#/taskId', '#/status', '#/priority'] });
+    expectProblem(await reply(partner, {}), 400, { type: 'validation-failed', detail: true, pointers: ['#/caseId', '#/taskId', '#/status'] });
+    expectProblem(await reply(partner, { ...body, note: 42 }), 400, { type: 'validation-failed', detail: true, pointers: ['#/note'] });
     const text = await api(stack, 'POST', '/api/partner-replies', { token: partner, rawBody: 'accepted', headers: { 'content-type': 'text/plain' } });
-    expectProblem(text, 415);
+    expectProblem(text, 415, { detail: true });
     const broken = await api(stack, 'POST', '/api/partner-replies', { token: partner, rawBody: '{"caseId":', headers: { 'content-type': 'application/json' } });
-    expectProblem(broken, 400);
-    expectProblem(await reply(partner, body, { 'Idempotency-Key': 'two words' }), 400, 'validation-failed');
+    expectProblem(broken, 400, { detail: true });
+    expectProblem(await reply(partner, body, { 'Idempotency-Key': 'two words' }), 400, { type: 'validation-failed', detail: true });
     expect(await eventsOf('QG-20261123-0667', 'task.accepted')).toHaveLength(0);
   });
 
@@ -331,7 +318,7 @@ describe('partner replies over HTTP', () => {
     expect(second.body).toEqual(first.body);
     expect(first.body.task).toMatchObject({ status: 'completed', outcome: 'done' });
     // Without the key, the retry is a new reply: the task is done already.
-    expectProblem(await reply(token, body), 409, 'case-conflict');
+    expectProblem(await reply(token, body), 409, { type: 'case-conflict', detail: true });
 
     expect(await recorded(caseId, 'task.completed')).toHaveLength(1);
     expect((await caseView(caseId)).tasks).toMatchObject([{ id: 'T1', status: 'completed', completedBy: 'partner-pr-idem' }]);

@@ -11,7 +11,7 @@ import { blowWhistleUpdate, reportUpdate } from '../workflows/whistle/messages';
 import { act, staff as staffActor, timeline, whistleTimeline } from './helpers/cases';
 import { caseInput } from './helpers/fixtures';
 import { expectProblem } from './helpers/problems';
-import { api, eventually, type Stack, demoTokens, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 import { asDepartment, urgentRules, whistleRequest } from './helpers/whistles';
 
 /**
@@ -64,8 +64,7 @@ const hostile = {
 const multiLine = `${hostile.emoji}\n${hostile.sql}\r\n\t${hostile.rtl}\n${hostile.fullWidth}`;
 
 describe('poison input (PGlite and PostgreSQL)', () => {
-  let stack: Stack;
-  const tokens: Record<string, string> = {};
+  const { stack, tokens } = useStack({}, { timeout: 120_000 });
   let residents = 0;
   const resident = (extra: Record<string, unknown> = {}) => {
     residents += 1;
@@ -90,8 +89,6 @@ describe('poison input (PGlite and PostgreSQL)', () => {
   let whistleId: string;
 
   beforeAll(async () => {
-    stack = await startStack();
-    Object.assign(tokens, await demoTokens(stack));
     caseId = await open({ serviceCode: 'garbage-sorting-complaint', demand: 'Neighbours do not sort their garbage', resident: resident() });
     expect((await post(caseId, 'acceptance', { decision: 'accept' })).status).toBe(200);
     const blown = await api(stack, 'POST', `/api/cases/${caseId}/whistles`, {
@@ -101,7 +98,6 @@ describe('poison input (PGlite and PostgreSQL)', () => {
     expect({ status: blown.status, body: blown.body }).toMatchObject({ status: 201 });
     whistleId = blown.body.id;
   }, 120_000);
-  afterAll(() => stack?.stop());
 
   /* ---------- 1. the API edge: every text field of every route ---------- */
 

@@ -6,7 +6,7 @@ import { caseWorkflow } from '../workflows/case/workflow';
 import { caseStateQuery } from '../workflows/case/messages';
 import { caseInput } from './helpers/fixtures';
 import { historiesDir } from './helpers/histories';
-import { eventually, type Stack, startStack, workflowBundle } from './helpers/stack';
+import { eventually, useStack, workflowBundle } from './helpers/stack';
 
 /**
  * Replays recorded case histories against today's workflow code. A change that would break running
@@ -27,11 +27,7 @@ describe('replay of recorded case histories', () => {
   });
 
   describe('a fresh history from the dev server', () => {
-    let stack: Stack;
-    beforeAll(async () => {
-      stack = await startStack();
-    });
-    afterAll(() => stack?.stop());
+    const { stack } = useStack();
 
     it('replays, and the replayer does detect a change of workflow code', async () => {
       const caseId = 'QG-20261123-0501';

@@ -6,7 +6,7 @@ import { deliveryConfig, noReplyUrlWarning } from '../config/boot';
 import { addPartner, caseWithTask, pushedNotice } from './helpers/partners';
 import { freePort } from './helpers/ports';
 import { startReceiver, type Receiver } from './helpers/receiver';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 
 /**
  * Partners reply to the address a notice names (`reply.url`). Without PUBLIC_URL, development derives it
@@ -32,19 +32,21 @@ describe('the reply address in partner notices', () => {
   });
 
   describe('development without PUBLIC_URL, on the real stack', () => {
-    let stack: Stack;
     let receiver: Receiver;
     let port: number;
-    beforeAll(async () => {
-      receiver = await startReceiver();
-      port = await freePort();
-      // The worker's channel settings exactly as `npm start` builds them from the environment.
-      const config = loadConfig({ NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir() });
-      expect(config.PUBLIC_URL).toBeUndefined();
-      stack = await startStack({ delivery: deliveryConfig(config), port });
-    }, 120_000);
+    const { stack } = useStack(
+      async () => {
+        receiver = await startReceiver();
+        port = await freePort();
+        // The worker's channel settings exactly as `npm start` builds them from the environment.
+        const config = loadConfig({ NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir() });
+        expect(config.PUBLIC_URL).toBeUndefined();
+        return { delivery: deliveryConfig(config), port };
+      },
+      { timeout: 120_000 },
+    );
+    // After the stack's own afterAll (hooks run in the order they are declared): the stack stops first.
     afterAll(async () => {
-      await stack?.stop();
       await receiver?.close();
     });
 

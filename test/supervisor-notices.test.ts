@@ -5,7 +5,7 @@ import { act, inMinutes, notificationsOf, openCase } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { addPartner } from './helpers/partners';
 import { startReceiver, type Receiver } from './helpers/receiver';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, useStack } from './helpers/stack';
 
 /**
  * Supervisors belong to the subdistrict: breach urging (督办), a proposed escalation and a dead letter all
@@ -13,13 +13,14 @@ import { api, eventually, type Stack, startStack } from './helpers/stack';
  * case started before it did (the notify activity maps its station to the subdistrict).
  */
 describe('every supervisor notice goes to the subdistrict’s supervisors', () => {
-  let stack: Stack;
   let receiver: Receiver;
   const supervisorKinds = ['commitment.breached', 'escalation.proposed', 'partner.unreachable'];
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    stack = await startStack({ delivery: { timeoutMs: 1_000, retryWindowMs: 3_000, initialIntervalMs: 200, maximumIntervalMs: 500 } });
+  });
+  const { stack } = useStack({ delivery: { timeoutMs: 1_000, retryWindowMs: 3_000, initialIntervalMs: 200, maximumIntervalMs: 500 } }, { timeout: 120_000 });
+  beforeAll(async () => {
     // Resolution due 6 s after opening, escalated on breach.
     await stack.database.db.insert(deadlineClasses).values({
       code: 'test-escalating',
@@ -35,8 +36,8 @@ describe('every supervisor notice goes to the subdistrict’s supervisors', () =
     receiver.script('/hooks/refusing', Array(20).fill(400));
     await addPartner(stack, 'refusing', [{ type: 'webhook', url: receiver.url('/hooks/refusing') }]);
   }, 120_000);
+  // After the stack's own afterAll (hooks run in the order they are declared): the stack stops first.
   afterAll(async () => {
-    await stack?.stop();
     await receiver?.close();
   });
 

@@ -1,6 +1,6 @@
 import { deadlineClasses, departments, stations, subdistricts } from '../db/schema';
 import { whistleWorkflowId } from '../temporal/workflow-ids';
-import { api, eventually, type Stack, startStack } from './helpers/stack';
+import { api, eventually, type Stack, useStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 
 
@@ -26,7 +26,7 @@ const callOf = (view: any, departmentId: string) => view.calls.find((c: { depart
 const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
 
 describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
-  let stack: Stack;
+  const { stack } = useStack({}, { timeout: 120_000 });
   const tokens: Record<string, string> = {};
   let from: string;
   /** A drill whistle to parks blown at the start: its 6 s check-in deadline is long missed by the assessment test. */
@@ -66,7 +66,6 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack();
     from = new Date(Date.now() - 60_000).toISOString();
     const sign = async (name: string, claims: Parameters<Stack['token']>[0]) => (tokens[name] = await stack.token(claims));
     await Promise.all([
@@ -103,7 +102,6 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
     const caseId = await caseInDiagnose();
     drill = { caseId, whistleId: (await blown(caseId, ['parks'], { urgency: 'drill', reason: 'emergency' })).id };
   }, 120_000);
-  afterAll(() => stack?.stop());
 
   it('urgencies: everyone signed in reads them, admins configure them', async () => {
     const res = await api(stack, 'GET', '/api/whistle-urgencies', { token: tokens.housing! });

@@ -25,7 +25,7 @@ import {
 import { act, inMinutes, notificationsOf, openCase, refusal, timeline, whistleTimeline } from './helpers/cases';
 import { generalRules } from './helpers/fixtures';
 import { keepHistory } from './helpers/histories';
-import { eventually, type Stack, startStack } from './helpers/stack';
+import { eventually, type Stack, useStack } from './helpers/stack';
 import { asDepartment, asSupervisor, blow, callOf, drillRules, whistleRequest, type WhistleHandle } from './helpers/whistles';
 
 /** A whistle's events are numbered 1..n in its own sequence, each once. */
@@ -51,11 +51,7 @@ async function rateAll(w: WhistleHandle, departments: string[]) {
 }
 
 describe('whistles (街乡吹哨、部门报到) on the Temporal dev server', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.stop());
+  const { stack } = useStack();
 
   it('one-to-one: notified without personal data, checked in once, reported, settled in the case, rated both ways', async () => {
     const id = 'QG-20261123-0601';

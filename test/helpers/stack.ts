@@ -139,6 +139,34 @@ export async function demoTokens(stack: Pick<Stack, 'token'>): Promise<Record<'s
   return { staff, supervisor, admin, housing, partner };
 }
 
+export type DemoTokens = Awaited<ReturnType<typeof demoTokens>>;
+
+/**
+ * Starts the stack before the tests of the enclosing `describe` (or file) and stops it after them.
+ * `stack` is a live view of the running stack and `tokens` holds the demo tokens: both are ready inside
+ * tests and later hooks, not while the file is being read. `options` may be a function for settings only
+ * known once other servers run (it is called in the hook); `timeout` is the start hook's.
+ */
+export function useStack(
+  options: StackOptions | (() => StackOptions | Promise<StackOptions>) = {},
+  { timeout }: { timeout?: number } = {},
+): { stack: Stack; tokens: DemoTokens } {
+  let running: Stack | undefined;
+  const tokens = {} as DemoTokens;
+  const stack = new Proxy({} as Stack, {
+    get: (_target, key) => {
+      if (!running) throw new Error(`the test stack is not running: stack.${String(key)} was read outside the tests and hooks of its describe`);
+      return Reflect.get(running, key);
+    },
+  });
+  beforeAll(async () => {
+    running = await startStack(typeof options === 'function' ? await options() : options);
+    Object.assign(tokens, await demoTokens(running));
+  }, timeout);
+  afterAll(() => running?.stop());
+  return { stack, tokens };
+}
+
 /** fetch with JSON in and out. */
 export async function api(
   stack: { url: string },
