@@ -4,8 +4,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { cases, type ContactChannel, deliveries, type DeliveryStatus, notifications, partners, type RecipientKind, serviceItems } from '../../db/schema';
 import { deliveryWorkflowId } from '../../temporal/workflow-ids';
-import type { deliveryWorkflow } from '../../workflows/delivery/workflow';
-import type { ChannelAttempt, ChannelType, DeliveryInput } from '../../workflows/delivery/messages';
+import { type ChannelAttempt, type ChannelType, type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowType } from '../../workflows/delivery/messages';
 import type { NoticeKind } from '../../workflows/shared/notices';
 import { sendEmail } from './channels/email';
 import { rejected } from './channels/outcome';
@@ -54,7 +53,7 @@ export async function pushNotice(db: Db, config: DeliveryConfig, n: { notificati
   };
   const { client, info } = Context.current();
   try {
-    await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+    await client.workflow.start<DeliveryWorkflow>(deliveryWorkflowType, {
       taskQueue: info.taskQueue,
       workflowId: deliveryWorkflowId(n.notificationId),
       args: [input],

@@ -94,7 +94,7 @@ export function registerHandlers(c: CaseRun): void {
 
   setHandler(calendarChangedSignal, ({ years }) => c.exclusive(() => recompute(c, years)));
   registerCaseWhistles(c);
-  registerCasePartners(c);
+  registerCasePartners(c, completeTask);
 }
 
 /** The command without its actor: what the state keeps, stamped with who and when. */

@@ -1,22 +1,22 @@
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
-import { deliveryReportSignal, type PartnerReply, partnerReplyUpdate } from './messages';
+import { deliveryReportSignal, type PartnerReply, partnerReplyUpdate, type TaskCompletion } from './messages';
 import type { Command, DeliveryReport } from '../shared/messages';
 import { checkPartnerReply, currentClock } from './rules';
-import { completeTask } from './handlers';
 import type { CaseRun } from './run';
 
 /**
  * The case's side of its partners: their replies about tasks (accepted, declined, done), and notices that
- * could not reach them (dead letters reported by delivery workflows, see delivery.ts).
+ * could not reach them (dead letters reported by delivery workflows, see delivery.ts). A partner's "done"
+ * completes the task as the station's completion does: handlers.ts hands in its `completeTask`.
  */
-export function registerCasePartners(c: CaseRun): void {
+export function registerCasePartners(c: CaseRun, completeTask: CompleteTask): void {
   setHandler(
     partnerReplyUpdate,
     async (r) => {
       await c.exclusive(async () => {
         checkPartnerReply(c.state, r);
-        await reply(c, r);
+        await reply(c, r, completeTask);
       });
       return c.settled();
     },
@@ -25,7 +25,9 @@ export function registerCasePartners(c: CaseRun): void {
   setHandler(deliveryReportSignal, (report) => c.exclusive(() => delivery(c, report)));
 }
 
-async function reply(c: CaseRun, r: Command<PartnerReply>): Promise<void> {
+type CompleteTask = (c: CaseRun, t: Command<TaskCompletion>) => Promise<void>;
+
+async function reply(c: CaseRun, r: Command<PartnerReply>, completeTask: CompleteTask): Promise<void> {
   const task = c.state.tasks!.find((t) => t.id === r.taskId)!;
   if (r.status === 'done') return completeTask(c, { taskId: r.taskId, outcome: 'done', note: r.note, actor: r.actor });
   if (r.status === 'accepted') {

@@ -62,6 +62,12 @@ export interface DeliveryState {
   retries: { by: string; at: string }[];
 }
 
+/** The delivery workflow's type name (its export in workflows/index.ts): activities start it by this name. */
+export const deliveryWorkflowType = 'deliveryWorkflow';
+
+/** The delivery workflow's signature, for starting it typed without importing workflow code. */
+export type DeliveryWorkflow = (input: DeliveryInput) => Promise<DeliveryState>;
+
 export const deliveryStateQuery = defineQuery<DeliveryState>('deliveryState');
 
 /** A supervisor retries a dead letter: every channel again, in the partner's current preference order. */
