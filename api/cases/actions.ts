@@ -28,7 +28,8 @@ import {
 } from './commands';
 import { caseToActOn } from './lookup';
 import { idPattern } from '../http/schemas';
-import { idempotencyKeyOf, registerUpdatePath, routeOf, runCaseUpdate } from '../http/updates';
+import { idempotencyKeyOf, registerUpdatePath, routeOf } from '../http/updates';
+import { runCaseUpdate } from './updates';
 import { CaseId, CaseView, caseView } from './view';
 import type { AppDeps } from '../http/deps';
 import { assertAssigneesExist, resolveTransferTarget } from '../http/master-data';

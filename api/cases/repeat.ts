@@ -5,7 +5,7 @@ import type { Db } from '../../db/client';
 import { cases, type ResidentContact } from '../../db/schema';
 import { type CaseState, repeatDemandUpdate } from '../../workflows/case/messages';
 import type { Principal } from '../http/auth';
-import { runCaseUpdate } from '../http/updates';
+import { runCaseUpdate } from './updates';
 import type { CaseRow } from './view';
 import type { AppDeps } from '../http/deps';
 

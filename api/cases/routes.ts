@@ -16,6 +16,7 @@ import { caseActionsRouter } from './actions';
 import { caseToRead } from './lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './repeat';
 import { callTemporal, defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from '../http/updates';
+import { caseClosed } from './updates';
 import { CaseId, caseIdPattern, type CaseRow, CaseListItem, CaseSummary, CaseView, caseView, inputSummary, listItem, Resident, rowSummary } from './view';
 import { cursorCodec, cursorPart } from '../http/cursor';
 import { emptyIsAbsent, idPattern, pageQuery } from '../http/schemas';
@@ -244,7 +245,7 @@ async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<vo
   } catch (err) {
     // A retried request whose case has run to its end already: the case exists, which is the goal.
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-    const mapped = isHttpError(err) ? err : ((await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs));
+    const mapped = isHttpError(err) ? err : ((await temporalAway(deps, err)) ?? updateProblem(err, `Case ${input.caseId}`, timeoutMs, caseClosed(input.caseId)));
     if (!mapped) throw err;
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) await recordStarted(deps, input);
     deps.log.warn({ caseId: input.caseId, status: mapped.status, reason: (err as Error).name }, 'case opening not confirmed');

@@ -10,8 +10,7 @@ import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Request } from 'express';
 import { isHttpError } from 'http-errors';
 import { z } from 'zod';
-import { caseWorkflowId } from '../../temporal/client';
-import { type CaseState, rejections } from '../../workflows/case/messages';
+import { rejections } from '../../workflows/case/messages';
 import type { Command } from '../../workflows/shared/messages';
 import { deliveryRejections } from '../../workflows/delivery/messages';
 import { whistleRejections } from '../../workflows/whistle/messages';
@@ -22,7 +21,7 @@ import { problemResponses, registry } from './openapi';
 import { problem } from './problems';
 import { parseOr400 } from './validation';
 
-/** How long a change waits for the case workflow to apply it before the API answers 503. */
+/** How long a change waits for the workflow to apply it before the API answers 503. */
 export const defaultUpdateTimeoutMs = 10_000;
 
 export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1–200 visible ASCII characters');
@@ -70,12 +69,26 @@ export function idempotentUpdateId(p: Principal, caseId: string, route: string, 
   return `api-${digest}`;
 }
 
-export interface CaseUpdate<T, R = CaseState> {
+/** What a workflow Temporal cannot find means to the client (it has completed): the detail and problem type of the 409. */
+export interface Gone {
+  detail: string;
+  type: string;
+}
+
+/** The workflow that applies an update: its id, how messages name it ("Case QG-…", "Whistle …"), what its end means. */
+export interface UpdateTarget {
+  workflowId: string;
+  subject: string;
+  gone: Gone;
+}
+
+/** One update of one workflow, run for a request (api/cases/updates.ts fills the target for the case's own workflow). */
+export interface WorkflowUpdate<T, R> {
+  target: UpdateTarget;
+  /** The case the workflow serves (a case, one of its whistles, one of its deliveries): keys the idempotent update id, names it in the log. */
   caseId: string;
   update: UpdateDefinition<R, [Command<T>]>;
   command: T;
-  /** Another workflow than the case's (a whistle of the case): its id, how messages name it, what its end means. */
-  target?: { workflowId: string; subject: string; gone: { detail: string; type: string } };
   principal: Principal;
   /** Names the action for the idempotent update id, e.g. "pause" or "tasks/3/completion". */
   route: string;
@@ -105,12 +118,7 @@ const refusals: Record<string, { status: number; type: string }> = {
 const retryLater = (detail: string, type: string) => problem(503, detail, { type, headers: { 'Retry-After': '5' } });
 
 /** What a failed update means to the client: a problem with a 4xx for refusals, 503 when Temporal or a worker is away. */
-export function updateProblem(
-  err: unknown,
-  subject: string,
-  timeoutMs: number,
-  gone = { detail: `${subject} is closed for good: its workflow has completed`, type: 'case-closed' },
-) {
+export function updateProblem(err: unknown, subject: string, timeoutMs: number, gone: Gone) {
   if (err instanceof WorkflowUpdateFailedError) {
     const failure = err.cause;
     if (failure instanceof ApplicationFailure) {
@@ -129,7 +137,7 @@ export function updateProblem(
       'worker-unavailable',
     );
   }
-  // The case has an id in the read model (checked before), so a workflow Temporal cannot find has finished.
+  // The workflow's subject is in the read model (checked before), so a workflow Temporal cannot find has finished.
   if (err instanceof WorkflowNotFoundError) return problem(409, gone.detail, { type: gone.type });
   if (err instanceof ServiceError || isGrpcServiceError(err)) return retryLater(`Temporal is unavailable: ${err.message}`, 'temporal-unavailable');
   return undefined;
@@ -184,18 +192,19 @@ export async function callTemporal<T>(deps: AppDeps, timeoutMs: number, call: ()
 }
 
 /**
- * Runs an update of the case workflow (or of one of its whistles) on behalf of the principal and returns
- * what the update answered: the case's (or whistle's) new state.
+ * Runs an update of a workflow (a case's, a whistle's, a delivery's) on behalf of the principal and returns
+ * what the update answered (the workflow's new state); a refusal or an absent Temporal or worker is thrown
+ * as its problem (updateProblem, temporalAway).
  */
-export async function runCaseUpdate<T, R = CaseState>(deps: AppDeps, u: CaseUpdate<T, R>): Promise<R> {
+export async function runUpdate<T, R>(deps: AppDeps, u: WorkflowUpdate<T, R>): Promise<R> {
   const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
-  const handle = deps.client.workflow.getHandle(u.target?.workflowId ?? caseWorkflowId(u.caseId));
+  const handle = deps.client.workflow.getHandle(u.target.workflowId);
   const args: [Command<T>] = [{ ...u.command, actor: { id: u.principal.id, role: u.principal.role } }];
   const updateId = u.idempotencyKey ? idempotentUpdateId(u.principal, u.caseId, u.route, u.idempotencyKey) : undefined;
   try {
     return await callTemporal(deps, timeoutMs, () => handle.executeUpdate(u.update, { args, updateId }));
   } catch (err) {
-    const mapped = isHttpError(err) ? err : ((await temporalAway(deps, err)) ?? updateProblem(err, u.target?.subject ?? `Case ${u.caseId}`, timeoutMs, u.target?.gone));
+    const mapped = isHttpError(err) ? err : ((await temporalAway(deps, err)) ?? updateProblem(err, u.target.subject, timeoutMs, u.target.gone));
     if (!mapped) throw err;
     // The failure's type, never its message: a refusal may quote what the request said.
     const reason = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : (err as Error).name;

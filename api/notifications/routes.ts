@@ -6,7 +6,7 @@ import { deliveryWorkflowId } from '../../temporal/workflow-ids';
 import { retryDeliveryUpdate } from '../../workflows/delivery/messages';
 import { principalOf, requireRole } from '../http/auth';
 import { caseToActOn } from '../cases/lookup';
-import { idempotencyKeyOf, IdempotencyKey, runCaseUpdate } from '../http/updates';
+import { idempotencyKeyOf, IdempotencyKey, runUpdate } from '../http/updates';
 import { CaseId } from '../cases/view';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
@@ -151,7 +151,7 @@ export function notificationsRouter(deps: AppDeps): Router {
     if (before.delivery.status === 'abandoned') {
       throw problem(409, `Notification ${notificationId} was a dead letter for too long and its delivery has ended`, { type: 'delivery-conflict' });
     }
-    const state = await runCaseUpdate(deps, {
+    const state = await runUpdate(deps, {
       caseId: id,
       update: retryDeliveryUpdate,
       command: {},

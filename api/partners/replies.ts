@@ -6,7 +6,8 @@ import { partnerReplyStatuses, partnerReplyUpdate } from '../../workflows/case/m
 import type { Assignee } from '../../workflows/shared/messages';
 import { type Principal, principalOf, requireRole } from '../http/auth';
 import { caseNotFound, caseRow, queryLiveState } from '../cases/lookup';
-import { idempotencyKeyOf, IdempotencyKey, runCaseUpdate } from '../http/updates';
+import { idempotencyKeyOf, IdempotencyKey } from '../http/updates';
+import { runCaseUpdate } from '../cases/updates';
 import { text } from '../http/text';
 import { CaseId } from '../cases/view';
 import type { AppDeps } from '../http/deps';

@@ -14,7 +14,7 @@ import {
 } from '../../workflows/whistle/messages';
 import { principalOf, type Principal, type Role, requireRole } from '../http/auth';
 import { idPattern } from '../http/schemas';
-import { idempotencyKeyOf, registerUpdatePath, routeOf, runCaseUpdate } from '../http/updates';
+import { idempotencyKeyOf, registerUpdatePath, routeOf, runUpdate } from '../http/updates';
 import type { AppDeps } from '../http/deps';
 import { departmentErrors, unknownReferences } from '../http/master-data';
 import { problem } from '../http/problems';
@@ -149,7 +149,7 @@ export function whistleActionsRouter(deps: AppDeps): Router {
       const whistle = await whistleToActOn(deps, p, id);
       const command = await a.command(body, { deps, req, p, whistle });
       const route = `whistles/${id}/${routeOf(a.path, req)}`;
-      const state = await runCaseUpdate(deps, {
+      const state = await runUpdate(deps, {
         caseId: whistle.caseId,
         update: a.update,
         command,

@@ -7,6 +7,7 @@ import type { Principal } from '../http/auth';
 import { assertWorkflowExists, notReady, queryWorkflow } from '../http/queries';
 import type { AppDeps } from '../http/deps';
 import { problem } from '../http/problems';
+import type { UpdateTarget } from '../http/updates';
 import { type CallRow, whistleIdPattern, type WhistleRow } from './view';
 
 /**
@@ -16,8 +17,8 @@ import { type CallRow, whistleIdPattern, type WhistleRow } from './view';
 
 export const whistleNotFound = (id: string) => problem(404, `Whistle ${id} not found`, { type: 'whistle-not-found' });
 
-/** What runCaseUpdate needs to run an update on a whistle's own workflow. */
-export const whistleTarget = (id: string) => ({
+/** A whistle's own workflow as the target of an update (runUpdate). */
+export const whistleTarget = (id: string): UpdateTarget => ({
   workflowId: whistleWorkflowId(id),
   subject: `Whistle ${id}`,
   gone: { detail: `Whistle ${id} is finished: every rating is in or its rating window has closed`, type: 'whistle-finished' },
