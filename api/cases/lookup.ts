@@ -7,7 +7,7 @@ import { type CaseRow, caseIdPattern } from './view';
 import type { AppDeps } from '../http/deps';
 import { problem } from '../http/problems';
 import { assertWorkflowExists, notReady, queryWorkflow } from '../http/queries';
-import { assertStationAccess } from '../http/scope';
+import { assertStationAccess } from './scope';
 
 export const caseNotFound = (id: string) => problem(404, `Case ${id} not found`, { type: 'case-not-found' });
 

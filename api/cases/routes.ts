@@ -24,7 +24,7 @@ import { nextDueAt } from '../../workflows/case/facts';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
 import { problem, type ProblemExtras } from '../http/problems';
-import { assertStationAccess, visibleStations } from '../http/scope';
+import { assertStationAccess, visibleStations } from './scope';
 import { parseOr400 } from '../http/validation';
 import { text } from '../http/text';
 

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { stations } from '../../db/schema';
-import type { Principal } from './auth';
-import { problem } from './problems';
+import type { Principal } from '../http/auth';
+import { problem } from '../http/problems';
 
 /**
  * Who may act on a station's cases: its own staff, supervisors of its subdistrict, admins.
