@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { goalUnits, type WhistleInboxState, whistleCalls, whistleInboxStates, whistles } from '../../db/schema';
+import { goalUnits, whistleCalls, whistleInboxStates, whistles } from '../../db/schema';
 import { whistleWorkflowId, workflowUiUrl } from '../../temporal/client';
-import { isOverdue } from '../../workflows/case/facts';
+import { callDueAt, callInboxState, callRole, checkInLatencySeconds, notifiedCalls, whistleProgress } from '../../workflows/whistle/facts';
 import {
   type DepartmentCall,
   disputeDecisions,
@@ -228,28 +228,23 @@ function rowView(deps: Deps, row: WhistleRow, calls: CallRow[], timeline: Timeli
 
 /* ---------- from the live state ---------- */
 
-/** A call's inbox state, as the read model projects it: done once reported, released or the whistle is over. */
-function inboxState(s: WhistleState, c: DepartmentCall): WhistleInboxState {
-  if (s.status !== 'open' || c.status === 'released' || c.status === 'reported') return 'done';
-  return c.checkedInAt && c.status !== 'disputed' ? 'in-progress' : 'awaiting-check-in';
-}
-
+/** A call as the workflow holds it, with the facts the read model projects (workflows/whistle/facts.ts). */
 function liveCall(s: WhistleState, c: DepartmentCall): WhistleCall {
   const { checkedInBy: _by, ...call } = c;
-  const state = inboxState(s, c);
+  const state = callInboxState(s, c);
   return {
     ...call,
-    role: c.departmentId === s.lead ? 'lead' : 'co-handler',
+    role: callRole(s, c),
     state,
-    dueAt: { 'awaiting-check-in': c.checkInDueAt, 'in-progress': c.reportDueAt, done: null }[state],
-    checkInLatencySeconds: c.checkedInAt ? (Date.parse(c.checkedInAt) - Date.parse(c.calledAt)) / 1000 : null,
+    dueAt: callDueAt(c, state),
+    checkInLatencySeconds: checkInLatencySeconds(c),
   };
 }
 
 function liveView(deps: Deps, s: WhistleState, timeline: Timeline, now: number): WhistleView {
   // A department is on the whistle from its first moment; it shows here once notified, with its deadlines.
-  const calls = s.calls.filter((c) => c.checkInDueAt !== '').map((c) => liveCall(s, c));
-  const pending = calls.filter((c) => c.state !== 'done');
+  const calls = notifiedCalls(s).map((c) => liveCall(s, c));
+  const progress = whistleProgress(s);
   return {
     id: s.whistleId,
     caseId: s.caseId,
@@ -263,11 +258,11 @@ function liveView(deps: Deps, s: WhistleState, timeline: Timeline, now: number):
     initiatedBy: s.initiatedBy.id,
     initiatedAt: s.initiatedAt,
     status: s.status,
-    state: s.status !== 'open' ? 'done' : pending.some((c) => c.state === 'awaiting-check-in') ? 'awaiting-check-in' : 'in-progress',
+    state: progress.state,
     lead: s.lead,
     awaitingDepartments: awaitedDepartments(s),
-    nextDueAt: pending.map((c) => c.dueAt!).sort()[0] ?? null,
-    overdue: s.status === 'open' && isOverdue(s.clocks),
+    nextDueAt: progress.nextDueAt,
+    overdue: progress.overdue,
     outcome: s.completion?.outcome ?? null,
     links: links(deps, { id: s.whistleId, caseId: s.caseId }),
     live: true,

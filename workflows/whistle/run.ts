@@ -3,7 +3,7 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../../temporal/workflow-ids';
 import { activities } from '../shared/activities';
 import type { Actor, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
-import { isOverdue } from '../case/facts';
+import { callDueAt, callInboxState, callRole, checkInLatencySeconds, notifiedCalls, whistleProgress } from './facts';
 import { dueMilestones, goalMs, startClock, stopClock, watchMilestones } from '../shared/clocks';
 import {
   type CallProjection,
@@ -62,20 +62,19 @@ export class WhistleRun {
   /* ---------- the read model ---------- */
 
   private callProjection(c: DepartmentCall): CallProjection {
-    const open = this.state.status === 'open' && c.status !== 'released' && c.status !== 'reported';
-    const state = !open ? 'done' : c.checkedInAt && c.status !== 'disputed' ? 'in-progress' : 'awaiting-check-in';
+    const state = callInboxState(this.state, c);
     const last = c.disputes.at(-1);
     return {
       departmentId: c.departmentId,
-      role: c.departmentId === this.state.lead ? 'lead' : 'co-handler',
+      role: callRole(this.state, c),
       status: c.status,
       state,
-      dueAt: state === 'awaiting-check-in' ? c.checkInDueAt : state === 'in-progress' ? c.reportDueAt : null,
+      dueAt: callDueAt(c, state),
       calledAt: c.calledAt,
       checkInDueAt: c.checkInDueAt,
       reportDueAt: c.reportDueAt,
       checkedInAt: c.checkedInAt ?? null,
-      checkInLatencySeconds: c.checkedInAt ? (Date.parse(c.checkedInAt) - Date.parse(c.calledAt)) / 1000 : null,
+      checkInLatencySeconds: checkInLatencySeconds(c),
       missedCheckIns: c.missedCheckIns,
       disputes: c.disputes.length,
       disputeDecision: last ? (last.decision ?? 'pending') : null,
@@ -95,16 +94,15 @@ export class WhistleRun {
   projection(): WhistleProjection {
     const s = this.state;
     // Calls not notified yet (no deadlines) join the read model with their notice.
-    const calls = s.calls.filter((c) => c.checkInDueAt !== '').map((c) => this.callProjection(c));
-    const open = calls.filter((c) => c.state !== 'done');
-    const due = open.map((c) => c.dueAt!).sort()[0] ?? null;
+    const calls = notifiedCalls(s).map((c) => this.callProjection(c));
+    const progress = whistleProgress(s);
     return {
       status: s.status,
-      state: s.status !== 'open' ? 'done' : open.some((c) => c.state === 'awaiting-check-in') ? 'awaiting-check-in' : 'in-progress',
+      state: progress.state,
       lead: s.lead,
       awaitingDepartments: awaitedDepartments(s),
-      nextDueAt: due,
-      overdue: s.status === 'open' && isOverdue(s.clocks),
+      nextDueAt: progress.nextDueAt,
+      overdue: progress.overdue,
       outcome: s.completion?.outcome ?? null,
       outcomeNote: s.completion?.note ?? null,
       completedAt: s.completion?.at ?? null,
