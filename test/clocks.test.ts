@@ -59,39 +59,16 @@ describe('goal units', () => {
 });
 
 describe('starting a clock: deadline and warnings', () => {
-  it.each<[string, string, number, { 'warning-50': string; 'warning-75': string; breach: string }]>([
-    ['Monday 10:00, 1 working day: Tuesday 10:00', '2026-11-23T10:00:00', day, { 'warning-50': sh('2026-11-23T22:00:00'), 'warning-75': sh('2026-11-24T04:00:00'), breach: sh('2026-11-24T10:00:00') }],
-    [
-      'Saturday 15:00, 1 working day: the weekend does not count, Monday does in full (Tuesday 00:00)',
-      '2026-11-28T15:00:00',
-      day,
-      { 'warning-50': sh('2026-11-30T12:00:00'), 'warning-75': sh('2026-11-30T18:00:00'), breach: sh('2026-12-01T00:00:00') },
-    ],
-    [
-      'Friday 10:00, 1 working day: over the weekend to Monday 10:00',
-      '2026-11-27T10:00:00',
-      day,
-      { 'warning-50': sh('2026-11-27T22:00:00'), 'warning-75': sh('2026-11-30T04:00:00'), breach: sh('2026-11-30T10:00:00') },
-    ],
-    [
-      'Wednesday 30 September 10:00, 2 working days: the holiday week does not count (Friday 9 October 10:00)',
-      '2026-09-30T10:00:00',
-      2 * day,
-      { 'warning-50': sh('2026-10-08T10:00:00'), 'warning-75': sh('2026-10-08T22:00:00'), breach: sh('2026-10-09T10:00:00') },
-    ],
-    [
-      'Friday 9 October 12:00, 1 working day: the adjusted Saturday counts (Saturday 12:00)',
-      '2026-10-09T12:00:00',
-      day,
-      { 'warning-50': sh('2026-10-10T00:00:00'), 'warning-75': sh('2026-10-10T06:00:00'), breach: sh('2026-10-10T12:00:00') },
-    ],
-    [
-      'Saturday 19 September 08:00, 1 working day: the adjusted Sunday counts (Monday 00:00)',
-      '2026-09-19T08:00:00',
-      day,
-      { 'warning-50': sh('2026-09-20T12:00:00'), 'warning-75': sh('2026-09-20T18:00:00'), breach: sh('2026-09-21T00:00:00') },
-    ],
-  ])('%s', async (_what, from, budgetMs, expected) => {
+  // [what, from, budget, [50 %, 75 %, breach]], Shanghai wall-clock times.
+  it.each<[string, string, number, [string, string, string]]>([
+    ['Monday 10:00, 1 working day: Tuesday 10:00', '2026-11-23T10:00:00', day, ['2026-11-23T22:00:00', '2026-11-24T04:00:00', '2026-11-24T10:00:00']],
+    ['Saturday 15:00, 1 working day: the weekend does not count, Monday does in full (Tuesday 00:00)', '2026-11-28T15:00:00', day, ['2026-11-30T12:00:00', '2026-11-30T18:00:00', '2026-12-01T00:00:00']],
+    ['Friday 10:00, 1 working day: over the weekend to Monday 10:00', '2026-11-27T10:00:00', day, ['2026-11-27T22:00:00', '2026-11-30T04:00:00', '2026-11-30T10:00:00']],
+    ['Wednesday 30 September 10:00, 2 working days: the holiday week does not count (Friday 9 October 10:00)', '2026-09-30T10:00:00', 2 * day, ['2026-10-08T10:00:00', '2026-10-08T22:00:00', '2026-10-09T10:00:00']],
+    ['Friday 9 October 12:00, 1 working day: the adjusted Saturday counts (Saturday 12:00)', '2026-10-09T12:00:00', day, ['2026-10-10T00:00:00', '2026-10-10T06:00:00', '2026-10-10T12:00:00']],
+    ['Saturday 19 September 08:00, 1 working day: the adjusted Sunday counts (Monday 00:00)', '2026-09-19T08:00:00', day, ['2026-09-20T12:00:00', '2026-09-20T18:00:00', '2026-09-21T00:00:00']],
+  ])('%s', async (_what, from, budgetMs, [p50, p75, breach]) => {
+    const expected = { 'warning-50': sh(p50), 'warning-75': sh(p75), breach: sh(breach) };
     const c = await start(sh(from), budgetMs);
     expect(at(c)).toEqual(expected);
     expect(c).toMatchObject({ status: 'running', runningSince: sh(from), startedAt: sh(from), consumedMs: 0, budgetMs, dueAt: expected.breach, provisional: false });
