@@ -44,10 +44,11 @@ import {
   currentClock,
 } from './rules';
 import { missingDocuments } from './facts';
-import type { CaseRun } from './run';
+import type { CaseRun, CaseUpdates } from './run';
 import { registerCasePartners } from './partners';
 import { registerCaseWhistles } from './whistles';
 import { extendClock, pauseClock, recomputeClock, resumeClock, startClock, stopClock } from '../shared/clocks';
+import { updateRegistrar } from '../shared/updates';
 
 /**
  * The case's messages. Every update is checked twice against the rules (case-rules.ts): by its
@@ -62,39 +63,23 @@ export function registerHandlers(c: CaseRun): void {
     return c.state;
   });
 
-  /** `admit`: a check for the validator alone (one that must not re-run when a recorded history replays). */
-  const update = <T>(check: (s: CaseState, cmd: Command<T>) => void, apply: (c: CaseRun, cmd: Command<T>) => Promise<void>, admit?: (cmd: Command<T>) => void) => ({
-    handler: async (cmd: Command<T>) => {
-      await c.exclusive(async () => {
-        check(c.state, cmd);
-        await apply(c, cmd);
-      });
-      return c.settled();
-    },
-    options: {
-      validator: (cmd: Command<T>) => {
-        admit?.(cmd);
-        check(c.state, cmd);
-      },
-    },
-  });
-  const register = <T>(def: Parameters<typeof setHandler>[0], u: ReturnType<typeof update<T>>) =>
-    setHandler(def as never, u.handler as never, u.options as never);
+  // Every update of the case (here, in whistles.ts and partners.ts) answers with the case once settled.
+  const register: CaseUpdates = updateRegistrar(c, (fn) => c.exclusive(fn), () => c.settled());
 
-  register(acceptUpdate, update(checkAcceptance, accept));
-  register(diagnoseUpdate, update(checkDiagnosis, diagnose));
-  register(planUpdate, update((s, p: Command<PlanInput>) => checkPlan(s, p, Date.now()), plan, checkPlanReach));
-  register(completeTaskUpdate, update(checkTaskCompletion, completeTask));
-  register(pauseUpdate, update(checkPause, (c, p: Command<Pause>) => pause(c, p.actor, p.reason)));
-  register(resumeUpdate, update(checkResume, resume));
-  register(closeUpdate, update(checkClosure, close));
-  register(evaluateUpdate, update(checkEvaluation, evaluate));
-  register(extendDeadlineUpdate, update(checkExtension, extend, checkExtensionReach));
-  register(repeatDemandUpdate, update(checkRepeat, repeat));
+  register(acceptUpdate, checkAcceptance, accept);
+  register(diagnoseUpdate, checkDiagnosis, diagnose);
+  register(planUpdate, (s, p) => checkPlan(s, p, Date.now()), plan, checkPlanReach);
+  register(completeTaskUpdate, checkTaskCompletion, completeTask);
+  register(pauseUpdate, checkPause, (c, p: Command<Pause>) => pause(c, p.actor, p.reason));
+  register(resumeUpdate, checkResume, resume);
+  register(closeUpdate, checkClosure, close);
+  register(evaluateUpdate, checkEvaluation, evaluate);
+  register(extendDeadlineUpdate, checkExtension, extend, checkExtensionReach);
+  register(repeatDemandUpdate, checkRepeat, repeat);
 
   setHandler(calendarChangedSignal, ({ years }) => c.exclusive(() => recompute(c, years)));
-  registerCaseWhistles(c);
-  registerCasePartners(c, completeTask);
+  registerCaseWhistles(c, register);
+  registerCasePartners(c, register, completeTask);
 }
 
 /** The command without its actor: what the state keeps, stamped with who and when. */

@@ -3,25 +3,15 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { deliveryReportSignal, type PartnerReply, partnerReplyUpdate, type TaskCompletion } from './messages';
 import type { Command, DeliveryReport } from '../shared/messages';
 import { checkPartnerReply, currentClock } from './rules';
-import type { CaseRun } from './run';
+import type { CaseRun, CaseUpdates } from './run';
 
 /**
  * The case's side of its partners: their replies about tasks (accepted, declined, done), and notices that
  * could not reach them (dead letters reported by delivery workflows, see delivery.ts). A partner's "done"
  * completes the task as the station's completion does: handlers.ts hands in its `completeTask`.
  */
-export function registerCasePartners(c: CaseRun, completeTask: CompleteTask): void {
-  setHandler(
-    partnerReplyUpdate,
-    async (r) => {
-      await c.exclusive(async () => {
-        checkPartnerReply(c.state, r);
-        await reply(c, r, completeTask);
-      });
-      return c.settled();
-    },
-    { validator: (r) => checkPartnerReply(c.state, r) },
-  );
+export function registerCasePartners(c: CaseRun, register: CaseUpdates, completeTask: CompleteTask): void {
+  register(partnerReplyUpdate, checkPartnerReply, (c, r) => reply(c, r, completeTask));
   setHandler(deliveryReportSignal, (report) => c.exclusive(() => delivery(c, report)));
 }
 

@@ -16,12 +16,16 @@ import { Serial } from '../shared/serial';
 import { projectionRejection, writeFailedType } from '../shared/projection-failures';
 import type { EventType } from '../shared/events';
 import type { NoticeKind } from '../shared/notices';
+import type { UpdateRegistrar } from '../shared/updates';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
 const defaultHistoryLimit = 10_000;
 
 /** Thrown out of the stage steps when the case is closed early (unresolved or transferred). */
 export class ClosedEarly extends Error {}
+
+/** Registers one of the case's updates (handlers.ts makes it; whistles.ts and partners.ts use it too). */
+export type CaseUpdates = UpdateRegistrar<CaseState, CaseRun>;
 
 /**
  * One running case: its state, its timeline writes and the waiting that the six steps in case.ts are

@@ -4,7 +4,7 @@ import { whistleIdOf, whistleWorkflowId } from '../../temporal/workflow-ids';
 import { type CaseState, rejections } from './messages';
 import type { Command } from '../shared/messages';
 import { reject } from './rules';
-import type { CaseRun } from './run';
+import type { CaseRun, CaseUpdates } from './run';
 import { whistleWorkflow } from '../whistle/workflow';
 import { blowWhistleUpdate, whistleCompletedSignal, type WhistleInput, type WhistleRequest } from '../whistle/messages';
 
@@ -12,19 +12,11 @@ import { blowWhistleUpdate, whistleCompletedSignal, type WhistleInput, type Whis
  * The case's side of a whistle: blowing it (a child workflow per escalation, which outlives a continue-as-new
  * of the case) and hearing its outcome, which settles the escalation that coordinate waits on.
  */
-export function registerCaseWhistles(c: CaseRun): void {
-  setHandler(
-    blowWhistleUpdate,
-    async (cmd) => {
-      const blown = await c.exclusive(async () => {
-        checkWhistle(c.state, cmd);
-        return blow(c, cmd);
-      });
-      const state = await c.settled();
-      return { ...blown, stage: state.stage };
-    },
-    { validator: (cmd) => checkWhistle(c.state, cmd) },
-  );
+export function registerCaseWhistles(c: CaseRun, register: CaseUpdates): void {
+  register(blowWhistleUpdate, checkWhistle, blow, undefined, async (blown) => {
+    const state = await c.settled();
+    return { ...blown, stage: state.stage };
+  });
 
   setHandler(whistleCompletedSignal, ({ whistleId, ...outcome }) =>
     c.exclusive(async () => {

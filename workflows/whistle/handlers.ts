@@ -1,4 +1,3 @@
-import type { UpdateDefinition } from '@temporalio/common';
 import { condition, setHandler } from '@temporalio/workflow';
 import { pauseClock, resumeClock } from '../shared/clocks';
 import {
@@ -23,6 +22,7 @@ import {
 } from './messages';
 import { callOf, checkCheckIn, checkClosure, checkDecision, checkDispute, checkFeedback, checkRating, checkReport } from './rules';
 import type { WhistleRun } from './run';
+import { updateRegistrar } from '../shared/updates';
 
 /**
  * The whistle's messages. Each update is checked by its validator (a refused one never enters the
@@ -35,18 +35,8 @@ export function registerWhistleHandlers(w: WhistleRun): void {
     return w.state;
   });
 
-  const register = <A>(def: UpdateDefinition<WhistleState, [A]>, check: (s: WhistleState, a: A) => void, apply: (w: WhistleRun, a: A) => Promise<void>) =>
-    setHandler(
-      def,
-      async (a: A) => {
-        await w.change(async () => {
-          check(w.state, a);
-          await apply(w, a);
-        });
-        return w.state;
-      },
-      { validator: (a: A) => check(w.state, a) },
-    );
+  // Changes wait until every department is called (`change`); each answers with the whistle as it then stands.
+  const register = updateRegistrar<WhistleState, WhistleRun>(w, (fn) => w.change(fn), () => w.state);
 
   register(checkInUpdate, checkCheckIn, checkIn);
   register(disputeUpdate, checkDispute, dispute);
