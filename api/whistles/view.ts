@@ -18,7 +18,7 @@ import type { AppDeps } from '../http/deps';
 /**
  * What the API answers about a whistle: the list item (the inbox), and the full view — live from the
  * whistle workflow, or from the read model when no worker answers. Neither holds resident data: a whistle
- * carries the initiator's summary and location, never the case's resident.
+ * carries the summary and location it was blown with, never the case's resident.
  */
 
 export const whistleIdPattern = new RegExp(`^${caseIdPattern.source.slice(1, -1)}-W\\d+$`);

@@ -208,14 +208,14 @@ export class CaseRun {
    * `settled()` waits for. Continues as new when the history grows past its limit.
    */
   async waitFor(done: () => boolean, timeoutMs?: number): Promise<boolean> {
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const timeoutAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.historyLimit;
     const wake = () => done() || (tooLong() && !this.serial.busy && allHandlersFinished());
     this.waitingFor = done;
     try {
       for (;;) {
-        if (deadline === undefined) await condition(wake);
-        else if (!(await condition(wake, Math.max(1, deadline - Date.now())))) return done();
+        if (timeoutAt === undefined) await condition(wake);
+        else if (!(await condition(wake, Math.max(1, timeoutAt - Date.now())))) return done();
         if (done()) return true;
         // Handlers have finished and nothing is being written: the state is whole, carry it over.
         await continueAsNew<(input: OpenCaseInput) => Promise<CaseState>>({ ...this.input, carried: this.state });

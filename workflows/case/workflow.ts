@@ -18,7 +18,7 @@ export const patches = {
 
 /**
  * One resident demand, handled in six steps: accept → diagnose → plan → execute → coordinate → close.
- * Staff move the case through workflow updates (case-handlers.ts, checked by case-rules.ts); deadline
+ * Staff move the case through workflow updates (handlers.ts, checked by rules.ts); the clocks of its
  * commitments run beside the steps on durable timers (CaseRun.watchClocks).
  */
 export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {

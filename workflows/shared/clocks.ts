@@ -3,7 +3,7 @@ import { activities } from './activities';
 import type { Assignee, Clock, ClockKind, ClockSchedule, GoalUnit, MilestoneKind } from './messages';
 
 /**
- * Deadline commitments as clocks, after service-desk SLA engines: a budget counted in the goal's unit,
+ * Commitments' clocks, after service-desk SLA engines: a budget counted in the goal's unit,
  * paused while the case waits on the resident, with warnings at 50 % and 75 % and a breach at 100 %.
  * Calendar maths (working days, holidays) runs in activities, so its results are recorded in history
  * and a new calendar never changes a replay. Everything else here is plain arithmetic on recorded values.

@@ -16,7 +16,7 @@ export interface Actor {
 /** Every update carries who acts; the API fills it from the token. */
 export type Command<T> = T & { actor: Actor };
 
-/** How a deadline goal is counted (mirrors db/schema goalUnits; workflow code cannot import the schema). */
+/** How a commitment's goal is counted (mirrors db/schema goalUnits; workflow code cannot import the schema). */
 export type GoalUnit = 'minutes' | 'hours' | 'days' | 'working-days';
 
 export const assigneeKinds = ['staff', 'partner', 'department'] as const;
@@ -26,7 +26,7 @@ export interface Assignee {
   id: string;
 }
 
-/* ---------- commitments (clocks) ---------- */
+/* ---------- commitments: each has a clock (the running timer) and a deadline (its due instant) ---------- */
 
 /** Where the calendar places a clock's deadline and warnings (the calendar activities' answer). */
 export interface ClockSchedule {
@@ -43,8 +43,9 @@ export type ClockKind = 'response' | 'resolution' | 'task' | 'check-in' | 'repor
 export type MilestoneKind = 'warning-50' | 'warning-75' | 'breach';
 
 /**
- * A commitment: a goal counted in its unit, which pauses while the case waits on the resident. The
- * budget and what is consumed are in the unit's own milliseconds (working time for working days).
+ * A commitment's clock: its goal counted in its unit, paused while the case waits on the resident; `dueAt`
+ * is the commitment's deadline. The budget and what is consumed are in the unit's own milliseconds
+ * (working time for working days).
  */
 export interface Clock {
   id: string;

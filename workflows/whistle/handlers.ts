@@ -14,7 +14,6 @@ import {
   rateUpdate,
   type ReportInput,
   reportUpdate,
-  type SupervisorCommand,
   type WhistleClosure,
   type WhistleState,
   whistleOpenedUpdate,
@@ -23,6 +22,7 @@ import {
 import { callOf, checkCheckIn, checkClosure, checkDecision, checkDispute, checkFeedback, checkRating, checkReport } from './rules';
 import type { WhistleRun } from './run';
 import { updateRegistrar } from '../shared/updates';
+import type { Command } from '../shared/messages';
 
 /**
  * The whistle's messages. Each update is checked by its validator (a refused one never enters the
@@ -60,7 +60,7 @@ async function checkIn(w: WhistleRun, cmd: DepartmentCommand): Promise<void> {
   await w.record('whistle.checked-in', cmd.actor, { departmentId: call.departmentId, onTime: lateBy <= 0 });
 }
 
-/** 派单异议: "not ours". The department's deadlines pause while the supervisor decides. */
+/** 派单异议: "not ours". The department's clocks pause while the supervisor decides. */
 async function dispute(w: WhistleRun, cmd: DepartmentCommand<DisputeInput>): Promise<void> {
   const call = callOf(w.state, cmd.departmentId)!;
   const now = w.now();
@@ -89,7 +89,7 @@ async function report(w: WhistleRun, cmd: DepartmentCommand<ReportInput>): Promi
 /* ---------- the supervisor ---------- */
 
 /** Release a department, replace it with another, or insist that the whistle is for it. */
-async function decide(w: WhistleRun, cmd: SupervisorCommand<DecisionInput>): Promise<void> {
+async function decide(w: WhistleRun, cmd: Command<DecisionInput>): Promise<void> {
   const s = w.state;
   const call = callOf(s, cmd.departmentId)!;
   const now = w.now();
@@ -126,13 +126,13 @@ async function decide(w: WhistleRun, cmd: SupervisorCommand<DecisionInput>): Pro
 }
 
 /** The supervisor closes the whistle with a reason, whoever has not reported. */
-async function close(w: WhistleRun, cmd: SupervisorCommand<WhistleClosure>): Promise<void> {
+async function close(w: WhistleRun, cmd: Command<WhistleClosure>): Promise<void> {
   await w.complete({ outcome: 'closed', note: cmd.reason, at: w.now(), by: cmd.actor.id }, cmd.actor);
 }
 
 /* ---------- two-way assessment ---------- */
 
-async function rate(w: WhistleRun, cmd: SupervisorCommand<RatingInput>): Promise<void> {
+async function rate(w: WhistleRun, cmd: Command<RatingInput>): Promise<void> {
   const call = callOf(w.state, cmd.departmentId)!;
   call.rating = { score: cmd.score, ...(cmd.comment ? { comment: cmd.comment } : {}), at: w.now(), by: cmd.actor.id };
   await w.record('whistle.rated', cmd.actor, { direction: 'station-rates-department', departmentId: call.departmentId, score: cmd.score, comment: cmd.comment });

@@ -3,7 +3,7 @@ import type { Stage } from '../case/messages';
 import type { Actor, Clock, Command, GoalUnit, ProjectionFailure } from '../shared/messages';
 
 /**
- * Messages of the whistle workflow ("Subdistrict Initiates, Departments Check In", 街乡吹哨、部门报到)
+ * Messages of the whistle workflow ("Subdistrict Blows the Whistle, Departments Check In", 街乡吹哨、部门报到)
  * and the shapes they carry, shared by the case workflow, the whistle workflow, the API and the tests.
  */
 
@@ -11,7 +11,7 @@ import type { Actor, Clock, Command, GoalUnit, ProjectionFailure } from '../shar
 export const whistleReasons = ['prominent-problem', 'joint-enforcement', 'emergency'] as const;
 export type WhistleReason = (typeof whistleReasons)[number];
 
-/** The deadlines of one urgency, as configured in `whistle_urgencies` when the whistle was blown. */
+/** The check-in and report commitments of one urgency (their goals), as configured in `whistle_urgencies` when the whistle was blown. */
 export interface WhistleRules {
   urgency: string;
   checkInGoal: number;
@@ -28,10 +28,11 @@ export interface WhistleInput {
   caseId: string;
   stationId: string;
   subdistrictId: string;
+  /** Who blew the whistle, and when (wire names kept: they are in recorded histories and the read model). */
   initiatedBy: Actor;
   initiatedAt: string;
   reason: WhistleReason;
-  /** What the departments are told: the matter in the initiator's words, without the resident's identity. */
+  /** What the departments are told: the matter in the words of whoever blew the whistle, without the resident's identity. */
   summary: string;
   /** Where to go, when the departments need it (e.g. "Building 5, north gate"). */
   location?: string;
@@ -164,7 +165,6 @@ export interface WhistleProjection {
 
 /** Commands acted on by a department name the department from the caller's token. */
 export type DepartmentCommand<T = object> = T & { actor: Actor; departmentId: string };
-export type SupervisorCommand<T> = T & { actor: Actor };
 
 export interface DisputeInput {
   reason: string;
@@ -213,9 +213,9 @@ export const checkInUpdate = defineUpdate<WhistleState, [DepartmentCommand]>('ch
 export const disputeUpdate = defineUpdate<WhistleState, [DepartmentCommand<DisputeInput>]>('dispute');
 export const reportUpdate = defineUpdate<WhistleState, [DepartmentCommand<ReportInput>]>('report');
 export const feedbackUpdate = defineUpdate<WhistleState, [DepartmentCommand<FeedbackInput>]>('feedback');
-export const decideUpdate = defineUpdate<WhistleState, [SupervisorCommand<DecisionInput>]>('decide');
-export const closeWhistleUpdate = defineUpdate<WhistleState, [SupervisorCommand<WhistleClosure>]>('closeWhistle');
-export const rateUpdate = defineUpdate<WhistleState, [SupervisorCommand<RatingInput>]>('rate');
+export const decideUpdate = defineUpdate<WhistleState, [Command<DecisionInput>]>('decide');
+export const closeWhistleUpdate = defineUpdate<WhistleState, [Command<WhistleClosure>]>('closeWhistle');
+export const rateUpdate = defineUpdate<WhistleState, [Command<RatingInput>]>('rate');
 
 /** Sent by a whistle to its case when it completes: the case's coordinate step moves on with the outcome. */
 export const whistleCompletedSignal = defineSignal<[{ whistleId: string } & WhistleOutcome]>('whistleCompleted');

@@ -217,8 +217,8 @@ export class WhistleRun {
   }
 
   /**
-   * Calls one department: its check-in and report deadlines start now, and it is told what the matter is
-   * (the initiator's summary and location: no resident's name, phone or ID number).
+   * Calls one department: its check-in and report clocks start now, and it is told what the matter is
+   * (the summary and location it was blown with: no resident's name, phone or ID number).
    */
   async call(departmentId: string, extra: { replaces?: string }, actor: Actor = this.input.initiatedBy): Promise<DepartmentCall> {
     const s = this.state;

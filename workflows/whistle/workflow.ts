@@ -4,7 +4,7 @@ import { registerWhistleHandlers } from './handlers';
 import { WhistleRun } from './run';
 
 /**
- * "Subdistrict Initiates, Departments Check In" (街乡吹哨、部门报到): one escalation of a case to one or
+ * "Subdistrict Blows the Whistle, Departments Check In" (街乡吹哨、部门报到): one escalation of a case to one or
  * many departments, started by the case workflow as its child. Departments check in, work the problem and
  * report (co-handlers to the lead); the supervisor settles disputes or closes it; then both sides rate.
  */
@@ -13,7 +13,7 @@ export async function whistleWorkflow(input: WhistleInput): Promise<WhistleState
   registerWhistleHandlers(w);
 
   try {
-    // 1. Blow the whistle: every department is notified, its check-in and report deadlines start.
+    // 1. Blow the whistle: every department is notified, its check-in and report clocks start.
     await w.open();
     // 2. Reminders before each deadline; a missed check-in goes to the supervisor and the assessment.
     void w.watchClocks();
