@@ -9,8 +9,7 @@ import type { Db } from '../../db/client';
 import { caseChannels, caseCounters, cases, deadlineClasses, idempotencyKeys, serviceCategories, serviceItems, stations } from '../../db/schema';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../../temporal/client';
-import { caseWorkflow } from '../../workflows/case/workflow';
-import { type CaseState, type OpenCaseInput, openedUpdate, stages } from '../../workflows/case/messages';
+import { type CaseState, type CaseWorkflow, caseWorkflowType, type OpenCaseInput, openedUpdate, stages } from '../../workflows/case/messages';
 import { principalOf, type Principal, requireRole } from '../http/auth';
 import { caseActionsRouter } from './actions';
 import { caseToRead } from './lookup';
@@ -224,7 +223,7 @@ async function findIdempotent(db: Db, principal: string, key: string, hash: stri
  */
 async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<void> {
   const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
-  const startWorkflowOperation = new WithStartWorkflowOperation(caseWorkflow, {
+  const startWorkflowOperation = new WithStartWorkflowOperation<CaseWorkflow>(caseWorkflowType, {
     taskQueue: deps.temporal.taskQueue,
     workflowId: caseWorkflowId(input.caseId),
     args: [input],

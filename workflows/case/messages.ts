@@ -295,6 +295,11 @@ export interface CaseState {
 
 /* ---------- messages ---------- */
 
+/** The case workflow's type name (`caseWorkflow` in workflow.ts), so the API starts it without importing workflow code. */
+export const caseWorkflowType = 'caseWorkflow';
+/** The case workflow's signature, for typed handles where its code is not imported. */
+export type CaseWorkflow = (input: OpenCaseInput) => Promise<CaseState>;
+
 export const caseStateQuery = defineQuery<CaseState>('caseState');
 
 /**

@@ -3,7 +3,7 @@ import type { Stage } from '../case/messages';
 import type { Actor, Clock, Command, GoalUnit, ProjectionFailure } from '../shared/messages';
 
 /**
- * Messages of the whistle workflow ("Subdistrict Blows the Whistle, Departments Check In", 街乡吹哨、部门报到)
+ * Messages of the whistle workflow ("Subdistrict Initiates, Departments Check In", 街乡吹哨、部门报到)
  * and the shapes they carry, shared by the case workflow, the whistle workflow, the API and the tests.
  */
 

@@ -4,7 +4,7 @@ import { registerWhistleHandlers } from './handlers';
 import { WhistleRun } from './run';
 
 /**
- * "Subdistrict Blows the Whistle, Departments Check In" (街乡吹哨、部门报到): one escalation of a case to one or
+ * "Subdistrict Initiates, Departments Check In" (街乡吹哨、部门报到): one escalation of a case to one or
  * many departments, started by the case workflow as its child. Departments check in, work the problem and
  * report (co-handlers to the lead); the supervisor settles disputes or closes it; then both sides rate.
  */
