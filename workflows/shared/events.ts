@@ -13,7 +13,7 @@ export const eventTypes = [
   'plan.revised', // a later revision of the plan replaced the open tasks
   'task.accepted', // a partner accepted its task
   'task.declined', // a partner declined its task; it went back to the case owner
-  'task.completed', // a task was done, partly done or could not be done
+  'task.completed', // a task was reported done or not done
   'case.paused', // the case waits for the resident (e.g. documents); its clocks stopped
   'case.resumed', // the resident came back; the clocks run again
   'case.closed', // the case was closed: resolved, unresolved or transferred
@@ -23,7 +23,7 @@ export const eventTypes = [
   'demand.repeated', // the resident raised the same demand again on an open case
   'stage.entered', // the case moved on to its next stage
   /* ---------- commitments (a clock and its deadline) ---------- */
-  'commitments.set', // the response and resolution commitments started when the case was accepted
+  'commitments.set', // the case's response and resolution commitments started at its opening (deadlines in data)
   'commitments.recomputed', // a calendar change moved deadlines (years and commitments in data)
   'commitment.warning', // 50% or 75% of a commitment's time has passed
   'commitment.breached', // a commitment's deadline passed before it was met

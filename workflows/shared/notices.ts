@@ -5,7 +5,7 @@
  */
 export const noticeKinds = [
   /* ---------- cases ---------- */
-  'task.assigned', // to a task's assignee (partner or staff): a new task with its due time
+  'task.assigned', // to a task's assignee (staff, partner or department): a new task with its due time
   'task.declined', // to the case owner: a partner declined its task, which came back to the owner
   'commitment.warning', // to a commitment's assignee: 50% or 75% of its time has passed
   'commitment.breached', // to the assignee and the supervisors (督办): a deadline passed
