@@ -217,12 +217,21 @@ export const cases = pgTable(
     partnerUnreachable: boolean('partner_unreachable').notNull().default(false),
     /** The workflow's sequence number of the last event applied: an older write never overwrites a newer one. */
     projectionSeq: integer('projection_seq').notNull().default(0),
+    /**
+     * The repeat rule's keys (db/repeat-keys.ts): sha256 hex of the resident's phone digits (null without
+     * digits) and of the normalised name, as written at the opening. Hashes: no personal data in clear.
+     */
+    repeatPhoneKey: text('repeat_phone_key'),
+    repeatNameKey: text('repeat_name_key'),
   },
   (t) => [
     index('cases_station_opened_idx').on(t.stationId, t.openedAt),
     index('cases_stage_idx').on(t.stage),
     index('cases_overdue_idx').on(t.overdue),
     index('cases_station_service_idx').on(t.stationId, t.serviceCode),
+    // The repeat rule looks up open cases only; the predicate is a literal so every plan can use them.
+    index('cases_open_phone_key_idx').on(t.stationId, t.serviceCode, t.repeatPhoneKey).where(sql`${t.stage} <> 'closed'`),
+    index('cases_open_name_key_idx').on(t.stationId, t.serviceCode, t.repeatNameKey).where(sql`${t.stage} <> 'closed'`),
   ],
 );
 

@@ -1,5 +1,6 @@
 import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { openingKeys } from '../../db/repeat-keys';
 import { caseEvents, cases, notifications, type RecipientKind, stations } from '../../db/schema';
 import { caseWorkflowId } from '../../temporal/client';
 import type { CaseProjection, OpenCaseInput } from '../../workflows/case/messages';
@@ -49,6 +50,7 @@ export function recordCaseOpenedActivity(db: Db) {
           channel: input.channel as (typeof cases.$inferInsert)['channel'],
           demand: input.demand,
           resident: input.resident,
+          ...openingKeys(input.resident),
           stage: 'accept',
           openedBy: input.openedBy.id,
           openedAt,

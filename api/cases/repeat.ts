@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { isHttpError } from 'http-errors';
 import type { Db } from '../../db/client';
+import { normalised, phoneDigits, residentKeys } from '../../db/repeat-keys';
 import { cases, type ResidentContact } from '../../db/schema';
 import { type CaseState, repeatDemandUpdate } from '../../workflows/case/messages';
 import type { Principal } from '../http/auth';
@@ -13,9 +14,6 @@ import type { AppDeps } from '../http/deps';
  * The repeat rule (12345): the same demand again — same station, same catalogue item, same resident —
  * while a case for it is open gets a progress reply on that case, not a second case.
  */
-
-const phoneDigits = (phone: string | undefined) => phone?.replace(/\D/g, '') || undefined;
-const normalised = (s: string | undefined) => (s ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
 
 /**
  * The locks an opening takes so that its repeat check and its opening are one step: one per way two
@@ -38,9 +36,10 @@ export function sameResident(a: ResidentContact, b: ResidentContact): boolean {
 
 /** The most recently opened open case of this station and catalogue item for the same resident, if any. */
 export async function findOpenCase(db: Db, stationId: string, serviceCode: string, resident: ResidentContact): Promise<CaseRow | undefined> {
-  // SQL narrows to cases sharing the phone's digits or the name; sameResident decides.
-  const digits = phoneDigits(resident.phone);
-  const sameName = sql`regexp_replace(lower(btrim(${cases.resident}->>'name')), '\\s+', ' ', 'g') = ${normalised(resident.name)}`;
+  // The keys' indexes narrow to open cases sharing the phone's digits or the name (db/repeat-keys.ts);
+  // sameResident decides. The stage's predicate is the indexes' own, as a literal.
+  const keys = residentKeys(resident);
+  const sameName = eq(cases.repeatNameKey, keys.name);
   const candidates = await db
     .select()
     .from(cases)
@@ -48,8 +47,8 @@ export async function findOpenCase(db: Db, stationId: string, serviceCode: strin
       and(
         eq(cases.stationId, stationId),
         eq(cases.serviceCode, serviceCode),
-        ne(cases.stage, 'closed'),
-        digits ? or(sql`regexp_replace(${cases.resident}->>'phone', '\\D', '', 'g') = ${digits}`, sameName) : sameName,
+        sql`${cases.stage} <> 'closed'`,
+        keys.phone ? or(eq(cases.repeatPhoneKey, keys.phone), sameName) : sameName,
       ),
     )
     .orderBy(desc(cases.openedAt), desc(cases.id))

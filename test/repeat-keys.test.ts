@@ -1,0 +1,150 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { and, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { createActivities } from '../activities';
+import { findOpenCase, sameResident } from '../api/cases/repeat';
+import { seedCalendar } from '../db/calendar';
+import { type Database, type Db, migrationsFolder, openDatabase } from '../db/client';
+import { phoneDigits, normalised, residentKeys } from '../db/repeat-keys';
+import { cases, type ResidentContact } from '../db/schema';
+import { seedDemoData } from '../db/seed';
+import { caseInput } from './helpers/fixtures';
+import { databaseKind } from './helpers/database';
+
+/** The repeat rule's answer before its keys (its query scanned every open case): the reference. */
+async function oldAnswer(db: Db, stationId: string, serviceCode: string, resident: ResidentContact): Promise<string | undefined> {
+  const digits = phoneDigits(resident.phone);
+  const sameName = sql`regexp_replace(lower(btrim(${cases.resident}->>'name')), '\\s+', ' ', 'g') = ${normalised(resident.name)}`;
+  const candidates = await db
+    .select()
+    .from(cases)
+    .where(
+      and(
+        eq(cases.stationId, stationId),
+        eq(cases.serviceCode, serviceCode),
+        ne(cases.stage, 'closed'),
+        digits ? or(sql`regexp_replace(${cases.resident}->>'phone', '\\D', '', 'g') = ${digits}`, sameName) : sameName,
+      ),
+    )
+    .orderBy(desc(cases.openedAt), desc(cases.id))
+    .limit(50);
+  return candidates.find((c) => sameResident(c.resident, resident))?.id;
+}
+
+/** Residents as the API stores them (trimmed; phones NFKC'd): full-width, ideographic spaces, case, emoji. */
+const residents: ResidentContact[] = [
+  { name: '王芳', phone: '13800138000', address: '3号楼2单元' },
+  { name: 'ＺＨＯＵ　Ｍｉｎ', address: 'Courtyard 5' },
+  { name: 'Zhou   MIN', address: 'Courtyard 5' },
+  { name: '李 小　明', phone: '+86 139-0009-9999' },
+  { name: "O'Brien 😀 Ünal", phone: '(010) 6512 3456' },
+  { name: 'Σοφία Αλεξίου' },
+];
+
+const keysOf = async (db: Db, ids: string[]) =>
+  Object.fromEntries(
+    (await db.select({ id: cases.id, phone: cases.repeatPhoneKey, name: cases.repeatNameKey }).from(cases).where(inArray(cases.id, ids))).map((r) => [
+      r.id,
+      { phone: r.phone, name: r.name },
+    ]),
+  );
+
+describe(`repeat keys (${databaseKind()}): written before the migration (backfilled in SQL) and by the opening, equal to the lookup's JS keys`, () => {
+  let database: Database;
+  let drop = async () => {};
+  const preMigration = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-migrations-'));
+
+  beforeAll(async () => {
+    const adminUrl = process.env.TEST_DATABASE_URL;
+    if (adminUrl) {
+      const name = `stationflow_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database "${name}"`);
+      const u = new URL(adminUrl);
+      u.pathname = `/${name}`;
+      database = await openDatabase({ url: u.toString(), max: 3 });
+      drop = async () => {
+        await admin.unsafe(`drop database if exists "${name}" with (force)`);
+        await admin.end();
+      };
+    } else {
+      database = await openDatabase({});
+    }
+    // The migrations before the keys' (0004), as a database deployed before it has them.
+    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8'));
+    const before = journal.entries.filter((e: { tag: string }) => e.tag < '0004');
+    expect(before.map((e: { tag: string }) => e.tag)).toEqual(['0000_init', '0001_case_lifecycle', '0002_whistles', '0003_partner_delivery']);
+    fs.mkdirSync(path.join(preMigration, 'meta'));
+    fs.writeFileSync(path.join(preMigration, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
+    for (const e of before) fs.copyFileSync(path.join(migrationsFolder, `${e.tag}.sql`), path.join(preMigration, `${e.tag}.sql`));
+    if (database.kind === 'postgres') await migratePostgres(database.db as never, { migrationsFolder: preMigration });
+    else await migratePglite(database.db as never, { migrationsFolder: preMigration });
+    await seedDemoData(database.db);
+    await seedCalendar(database.db);
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+    await drop();
+    fs.rmSync(preMigration, { recursive: true, force: true });
+  });
+
+  it('the backfill and the opening write the same keys, and the lookup computes them in JS', async () => {
+    // Rows of a deployment before 0004: written without the columns, which do not exist yet.
+    const old = residents.map((_, i) => `QG-20261101-${String(i + 1).padStart(4, '0')}`);
+    for (const [i, id] of old.entries()) {
+      const input = caseInput(id, { serviceCode: 'home-plumbing-repair', resident: residents[i]!, openedAt: '2026-11-01T01:00:00.000Z' });
+      await database.db.execute(sql`
+        insert into cases (id, workflow_id, station_id, service_code, category, deadline_class, channel, demand, resident, stage, opened_by, opened_at, updated_at)
+        values (${id}, ${`case-${id}`}, ${input.stationId}, ${input.serviceCode}, ${input.category}, ${input.deadlineClass}, ${input.channel},
+                ${input.demand}, ${JSON.stringify(input.resident)}::jsonb, 'accept', 'wang', ${input.openedAt}::timestamptz, ${input.openedAt}::timestamptz)`);
+    }
+    await database.migrate();
+
+    // The same residents opened after it, by the activity.
+    const { recordCaseOpened } = createActivities({ db: database.db });
+    const fresh = residents.map((_, i) => `QG-20261102-${String(i + 1).padStart(4, '0')}`);
+    for (const [i, id] of fresh.entries()) await recordCaseOpened(caseInput(id, { serviceCode: 'home-plumbing-repair', resident: residents[i]!, openedAt: '2026-11-02T01:00:00.000Z' }));
+
+    const written = await keysOf(database.db, [...old, ...fresh]);
+    for (const [i, r] of residents.entries()) {
+      const js = residentKeys(r);
+      const expected = { phone: js.phone ?? null, name: js.name };
+      expect([r.name, written[old[i]!]]).toEqual([r.name, expected]);
+      expect([r.name, written[fresh[i]!]]).toEqual([r.name, expected]);
+      expect(js.name).toMatch(/^[0-9a-f]{64}$/);
+      // No personal data in clear in the keys.
+      expect(JSON.stringify(written[fresh[i]!])).not.toContain(r.name);
+    }
+    // The index answers what the old scan did, for each resident and a variant of each.
+    const variants: ResidentContact[] = [
+      ...residents,
+      { name: 'ｚｈｏｕ　　ｍｉｎ', address: 'Courtyard 5' },
+      { name: 'zhou min', address: 'Courtyard 5' },
+      { name: 'Nobody Here', phone: '010-6512-3456' },
+      { name: 'Not Anyone', phone: '13700000000' },
+    ];
+    for (const v of variants) {
+      const found = await findOpenCase(database.db, 'qianggen', 'home-plumbing-repair', v);
+      expect([v.name, found?.id]).toEqual([v.name, await oldAnswer(database.db, 'qianggen', 'home-plumbing-repair', v)]);
+    }
+    // A name whose case letters, spaces and full-width form vary is found as before: the most recent one.
+    expect((await findOpenCase(database.db, 'qianggen', 'home-plumbing-repair', { name: 'zhou min', address: 'Courtyard 5' }))?.id).toBe(fresh[2]);
+    expect((await findOpenCase(database.db, 'qianggen', 'home-plumbing-repair', { name: 'ｚｈｏｕ　ｍｉｎ', address: 'Courtyard 5' }))?.id).toBe(fresh[1]);
+  }, 60_000);
+
+  it('a storable opening (U+FFFD for NUL) is written with keys and found by its phone', async () => {
+    const { recordCaseOpened } = createActivities({ db: database.db });
+    const input = caseInput('QG-20261103-0001', { serviceCode: 'home-plumbing-repair', resident: { name: 'Bad\u0000Name', phone: '13911112222' } });
+    await expect(recordCaseOpened(input)).rejects.toMatchObject({ type: 'ProjectionRejected' });
+    await recordCaseOpened({ ...input, storable: true });
+    const [row] = await database.db.select().from(cases).where(eq(cases.id, input.caseId));
+    expect(row!.resident.name).toBe('Bad\ufffdName');
+    expect({ phone: row!.repeatPhoneKey, name: row!.repeatNameKey }).toEqual({ phone: residentKeys({ name: '', phone: '13911112222' }).phone, name: residentKeys({ name: 'bad\ufffdname' }).name });
+    expect((await findOpenCase(database.db, 'qianggen', 'home-plumbing-repair', { name: 'Someone', phone: '139 1111 2222' }))?.id).toBe(input.caseId);
+  });
+});
