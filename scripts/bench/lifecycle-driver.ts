@@ -37,7 +37,7 @@ export interface LifecycleOptions {
   /** Defaults to a resident with a random phone number, so the repeat rule never merges two creates. */
   resident?: BenchResident;
   /** Called as each step is answered (performance.now() of the answer), e.g. by a read-model lag sampler. */
-  onAnswer?: (a: { caseId: string; step: LifecycleStep; answeredAt: number }) => void;
+  onAnswer?: (a: { caseId: string; step: LifecycleStep; answeredAt: number; body: any }) => void;
 }
 
 export interface LifecycleResult {
@@ -81,7 +81,7 @@ export async function caseLifecycle(apiUrl: string, staffToken: string, o: Lifec
     const t1 = performance.now();
     steps.push({ name, ms: t1 - t0 });
     if (name === 'create') caseId = json.id;
-    o.onAnswer?.({ caseId, step: name, answeredAt: t1 });
+    o.onAnswer?.({ caseId, step: name, answeredAt: t1, body: json });
     return json;
   };
   const at = (action: string) => () => `/api/cases/${caseId}/${action}`;

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+
+/**
+ * `npm run bench -- --quick` as CI runs it: it ends with exit code 0 and its last stdout line is the JSON of
+ * the figures, each a number. No thresholds: the figures are printed, not asserted.
+ */
+describe('npm run bench -- --quick', () => {
+  it('runs the lifecycle section against npm start and prints its figures as JSON', async () => {
+    const env = { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL ?? '', BENCH_SECTIONS: 'lifecycle' };
+    const child = spawn('npm', ['run', '-s', 'bench', '--', '--quick'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`npm run bench exited with ${code}:\n${stderr.slice(-4000)}`);
+
+    const last = stdout.trimEnd().split('\n').at(-1)!;
+    const result = JSON.parse(last);
+    expect(result).toMatchObject({ quick: true, database: process.env.TEST_DATABASE_URL ? 'postgresql' : 'pglite' });
+    const l = result.bench.lifecycle;
+    const numbers = {
+      'p1.medianRatio': l.p1.medianRatio,
+      'p1.pairs[0].ours': l.p1.pairs[0].ours,
+      'p1.pairs[0].bare': l.p1.pairs[0].bare,
+      'p1.serialMedianRatio': l.p1.serialMedianRatio,
+      'p2.createP99': l.p2.createP99,
+      'p2.bareStartP99': l.p2.bareStartP99,
+      'p2.bareUpdateP50': l.p2.bareUpdateP50,
+      ...Object.fromEntries(['accept', 'diagnose', 'plan', 'complete-task', 'close', 'evaluate'].map((s) => [`p2.transitions.${s}.ours`, l.p2.transitions[s]?.ours])),
+      'readModelLag.p50': l.readModelLag.p50,
+      'readModelLag.p99': l.readModelLag.p99,
+      'readModelLag.max': l.readModelLag.max,
+      'history.ours': l.history.ours,
+      'history.bare': l.history.bare,
+    };
+    const notNumeric = Object.entries(numbers).filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v));
+    expect(notNumeric).toEqual([]);
+    expect(l.updatesPerLifecycle).toBe(7);
+    // The table is printed above the JSON line.
+    expect(stdout).toContain('P1 lifecycle throughput ours/bare (median)');
+  }, 240_000);
+});
