@@ -22,11 +22,17 @@ export const normalised = (s: string | undefined) => (s ?? '').trim().replace(/\
 const sha256Hex = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 const sqlSha256Hex = (text: SQL) => sql`encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`;
 
-/** The row's keys for `insert(cases).values(...)`: the same SQL as migration 0004's backfill. */
+/** A row's phone key from the stored phone text (null without digits): migration 0004's backfill expression. */
+export const phoneKeySql = (phone: SQL) => sqlSha256Hex(sql`nullif(regexp_replace(${phone}, '\\D', '', 'g'), '')`);
+
+/** A row's name key from the stored name text: migration 0004's backfill expression. */
+export const nameKeySql = (name: SQL) => sqlSha256Hex(sql`regexp_replace(lower(btrim(${name})), '\\s+', ' ', 'g')`);
+
+/** The row's keys for `insert(cases).values(...)`, computed by the database from the resident given. */
 export function openingKeys(resident: ResidentContact): { repeatPhoneKey: SQL; repeatNameKey: SQL } {
   return {
-    repeatPhoneKey: sqlSha256Hex(sql`nullif(regexp_replace(${resident.phone ?? null}::text, '\\D', '', 'g'), '')`),
-    repeatNameKey: sqlSha256Hex(sql`regexp_replace(lower(btrim(${resident.name}::text)), '\\s+', ' ', 'g')`),
+    repeatPhoneKey: phoneKeySql(sql`${resident.phone ?? null}::text`),
+    repeatNameKey: nameKeySql(sql`${resident.name}::text`),
   };
 }
 

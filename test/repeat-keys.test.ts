@@ -14,6 +14,7 @@ import { phoneDigits, normalised, residentKeys } from '../db/repeat-keys';
 import { cases, type ResidentContact } from '../db/schema';
 import { seedDemoData } from '../db/seed';
 import { caseInput } from './helpers/fixtures';
+import { api, eventually, useStack } from './helpers/stack';
 import { databaseKind } from './helpers/database';
 
 /** The repeat rule's answer before its keys (its query scanned every open case): the reference. */
@@ -147,4 +148,43 @@ describe(`repeat keys (${databaseKind()}): written before the migration (backfil
     expect({ phone: row!.repeatPhoneKey, name: row!.repeatNameKey }).toEqual({ phone: residentKeys({ name: '', phone: '13911112222' }).phone, name: residentKeys({ name: 'bad\ufffdname' }).name });
     expect((await findOpenCase(database.db, 'qianggen', 'home-plumbing-repair', { name: 'Someone', phone: '139 1111 2222' }))?.id).toBe(input.caseId);
   });
+});
+
+describe('the repeat rule over HTTP: full-width, spacing and letter-case variants of a resident', () => {
+  const { stack, tokens } = useStack();
+
+  const post = (resident: Record<string, string>, demand = 'Kitchen pipe leaking') =>
+    api(stack, 'POST', '/api/cases', { token: tokens.staff, body: { serviceCode: 'home-plumbing-repair', demand, resident } });
+  /** Opens a case and waits until the read model (which the repeat rule reads) has it. */
+  async function open(resident: Record<string, string>): Promise<string> {
+    const res = await post(resident);
+    expect(res.status).toBe(201);
+    await eventually(async () => {
+      const r = await api(stack, 'GET', `/api/cases/${res.body.id}`, { token: tokens.staff });
+      return r.status === 200 && r.body.live && r.body.timeline.length >= 2;
+    }, 20_000, `case ${res.body.id} to be recorded`);
+    return res.body.id;
+  }
+  /** What the rule answers through the API, next to what its old scan answered on the same rows. */
+  async function repeatOf(resident: Record<string, string>): Promise<{ api: string | undefined; before: string | undefined }> {
+    const before = await oldAnswer(stack.database.db, 'qianggen', 'home-plumbing-repair', { name: resident.name!.trim(), ...(resident.address ? { address: resident.address } : {}), ...(resident.phone ? { phone: resident.phone.normalize('NFKC').trim() } : {}) });
+    const res = await post(resident, 'Still leaking');
+    expect([200, 201]).toContain(res.status);
+    return { api: res.status === 200 ? res.body.repeatOf : undefined, before };
+  }
+
+  it('matches names by case, runs of (ideographic) spaces and trimming, as the old scan did; full-width and ASCII letters stay different', async () => {
+    const id = await open({ name: 'ＺＨＡＮＧ　Ｗｅｉ', address: '5号院' });
+    expect(await repeatOf({ name: ' ｚｈａｎｇ　　ｗｅｉ ', address: '5号院' })).toEqual({ api: id, before: id });
+    expect(await repeatOf({ name: 'ＺＨＡＮＧ Ｗｅｉ', address: '5号院' })).toEqual({ api: id, before: id });
+    expect(await repeatOf({ name: 'ｚｈａｎｇ ｗｅｉ', address: '6号院' })).toEqual({ api: undefined, before: undefined });
+    expect(await repeatOf({ name: 'zhang wei', address: '5号院' })).toEqual({ api: undefined, before: undefined });
+  }, 90_000);
+
+  it('matches phones however written (full-width digits, spaces, dashes), whatever the name', async () => {
+    const id = await open({ name: 'Chen Jie', phone: '１３８ ０００１ ２３４５' });
+    expect(await repeatOf({ name: 'CHEN JIE', phone: '138-0001-2345' })).toEqual({ api: id, before: id });
+    expect(await repeatOf({ name: 'Someone Else', phone: '１３８０００１２３４５' })).toEqual({ api: id, before: id });
+    expect(await repeatOf({ name: 'Chen Jie', phone: '13800012346' })).toEqual({ api: undefined, before: undefined });
+  }, 90_000);
 });

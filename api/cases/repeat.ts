@@ -36,11 +36,19 @@ export function sameResident(a: ResidentContact, b: ResidentContact): boolean {
 
 /** The most recently opened open case of this station and catalogue item for the same resident, if any. */
 export async function findOpenCase(db: Db, stationId: string, serviceCode: string, resident: ResidentContact): Promise<CaseRow | undefined> {
-  // The keys' indexes narrow to open cases sharing the phone's digits or the name (db/repeat-keys.ts);
-  // sameResident decides. The stage's predicate is the indexes' own, as a literal.
+  const candidates = await openCaseCandidates(db, stationId, serviceCode, resident);
+  return candidates.find((c) => sameResident(c.resident, resident));
+}
+
+/**
+ * The query for findOpenCase's candidates, most recent first: the keys' indexes narrow to open cases
+ * sharing the phone's digits or the name (db/repeat-keys.ts); sameResident decides. The stage's predicate
+ * is the indexes' own, as a literal, so that every plan (a prepared statement's generic one too) can use them.
+ */
+export function openCaseCandidates(db: Db, stationId: string, serviceCode: string, resident: ResidentContact) {
   const keys = residentKeys(resident);
   const sameName = eq(cases.repeatNameKey, keys.name);
-  const candidates = await db
+  return db
     .select()
     .from(cases)
     .where(
@@ -53,7 +61,6 @@ export async function findOpenCase(db: Db, stationId: string, serviceCode: strin
     )
     .orderBy(desc(cases.openedAt), desc(cases.id))
     .limit(50);
-  return candidates.find((c) => sameResident(c.resident, resident));
 }
 
 /**
