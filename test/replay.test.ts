@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { caseWorkflowId } from '../temporal/client';
 import { caseWorkflow } from '../workflows/case/workflow';
@@ -14,6 +15,25 @@ import { eventually, useStack, workflowBundle } from './helpers/stack';
  * Record the histories anew with RECORD_HISTORIES=1 npm test (tests call keepHistory); never remove
  * case-opened.json, the walking skeleton's history, which guards the six-stages patch.
  */
+
+/**
+ * Renames the first activity of a history: a scheduled activity's type or, since the local-writes patch,
+ * the type in a local activity's marker (its JSON `data` payload).
+ */
+function renameFirstActivity(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>, name: string): void {
+  const first = history.events?.find(
+    (e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  );
+  const scheduled = first?.activityTaskScheduledEventAttributes;
+  if (scheduled) {
+    scheduled.activityType = { name };
+    return;
+  }
+  const payload = first!.markerRecordedEventAttributes!.details!.data!.payloads![0]!;
+  const data = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { activity_type: string };
+  expect(data.activity_type).toEqual(expect.any(String));
+  payload.data = Buffer.from(JSON.stringify({ ...data, activity_type: name }));
+}
 
 describe('replay of recorded case histories', () => {
   it('replays every committed history without non-determinism', async () => {
@@ -39,10 +59,9 @@ describe('replay of recorded case histories', () => {
       await eventually(async () => (await handle.query(caseStateQuery)).recorded, 20_000, 'the case to be recorded');
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
-      // Sanity: a history whose first command differs must fail the replay (the check can fail).
+      // Sanity: a history whose first activity differs must fail the replay (the check can fail).
       const tampered = structuredClone(history);
-      const scheduled = tampered.events?.find((e) => e.activityTaskScheduledEventAttributes);
-      scheduled!.activityTaskScheduledEventAttributes!.activityType = { name: 'somethingElse' };
+      renameFirstActivity(tampered, 'somethingElse');
       await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, tampered, handle.workflowId)).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
     });
   });

@@ -11,7 +11,8 @@ export const historiesDir = path.join(__dirname, '..', 'histories');
 
 /**
  * Replays a case's history against today's workflow code at once, and with RECORD_HISTORIES=1 stores
- * it in test/histories (the CLI's JSON export), where CI replays it from then on.
+ * it in test/histories (the CLI's JSON export), where CI replays it from then on. Histories of earlier code
+ * stay: record a new path with RECORD_HISTORIES_SUFFIX so they guard the patches beside it.
  */
 export async function keepHistory(stack: Stack, handle: WorkflowHandle, name: string): Promise<void> {
   const history = await handle.fetchHistory();
@@ -22,5 +23,6 @@ export async function keepHistory(stack: Stack, handle: WorkflowHandle, name: st
   const { stdout } = await promisify(execFile)(cli.path, ['workflow', 'show', '--address', stack.env.address, '-w', handle.workflowId, '-o', 'json'], {
     maxBuffer: 64 * 1024 * 1024,
   });
-  fs.writeFileSync(path.join(historiesDir, `${name}.json`), stdout);
+  // RECORD_HISTORIES_SUFFIX records a new path beside the histories it must not replace (e.g. `.local-writes`).
+  fs.writeFileSync(path.join(historiesDir, `${name}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`), stdout);
 }

@@ -6,7 +6,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
-import { activities } from '../shared/activities';
+import { writes } from '../shared/activities';
 import type { CaseProjection, CaseState, OpenCaseInput, Stage } from './messages';
 import type { Actor, Assignee, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
 import { isOverdue, isProvisional, nextDueAt, openTasks } from './facts';
@@ -126,7 +126,7 @@ export class CaseRun {
       ...(actor.role === 'system' ? [] : [{ key: searchAttributes.lastProgressAt, value: new Date(at) }]),
     ]);
     try {
-      await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
+      await writes.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
     } catch (err) {
       const code = projectionRejection(err);
       if (code === undefined) throw err;
@@ -137,7 +137,7 @@ export class CaseRun {
   async notify(recipient: NotificationInput['recipient'], kind: NoticeKind, data: Record<string, unknown> = {}): Promise<void> {
     const key = `${this.state.caseId}:${this.state.seq ?? 0}:${kind}:${recipient.kind}:${recipient.id}`;
     try {
-      await activities.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
+      await writes.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
     } catch (err) {
       const code = projectionRejection(err);
       if (code === undefined) throw err;
@@ -155,7 +155,7 @@ export class CaseRun {
     const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
     const data = { failedSeq: failure.seq, failedType: failure.type, code: failure.code };
     try {
-      await activities.recordCaseEvent({ caseId: this.state.caseId, seq, type: writeFailedType, actor: system, at: this.now(), data, projection: this.projection() });
+      await writes.recordCaseEvent({ caseId: this.state.caseId, seq, type: writeFailedType, actor: system, at: this.now(), data, projection: this.projection() });
     } catch (err) {
       // Even the marker was refused (the case has no row): the failure stays in the state and the view.
       if (projectionRejection(err) === undefined) throw err;
@@ -169,12 +169,12 @@ export class CaseRun {
    */
   private async recordOpened(): Promise<void> {
     try {
-      await activities.recordCaseOpened(this.input);
+      await writes.recordCaseOpened(this.input);
     } catch (err) {
       const code = projectionRejection(err);
       if (code === undefined) throw err;
       try {
-        await activities.recordCaseOpened({ ...this.input, storable: true });
+        await writes.recordCaseOpened({ ...this.input, storable: true });
       } catch (again) {
         if (projectionRejection(again) === undefined) throw again;
       }

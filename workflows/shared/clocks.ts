@@ -1,5 +1,5 @@
 import { condition, patched } from '@temporalio/workflow';
-import { activities } from './activities';
+import { writes } from './activities';
 import type { Assignee, Clock, ClockKind, ClockSchedule, GoalUnit, MilestoneKind } from './messages';
 
 /**
@@ -59,7 +59,7 @@ export async function startClock(spec: {
   assignee: Assignee;
   paused: boolean;
 }): Promise<Clock> {
-  const s = await activities.scheduleClock({ unit: spec.unit, budgetMs: spec.budgetMs, consumedMs: 0, from: spec.from });
+  const s = await writes.scheduleClock({ unit: spec.unit, budgetMs: spec.budgetMs, consumedMs: 0, from: spec.from });
   const clock: Clock = {
     id: spec.id,
     kind: spec.kind,
@@ -87,7 +87,7 @@ export async function startClock(spec: {
 
 export async function pauseClock(c: Clock, now: string): Promise<void> {
   if (c.status !== 'running' || !c.runningSince) return;
-  c.consumedMs += await activities.measureClock({ unit: c.unit, from: c.runningSince, to: now });
+  c.consumedMs += await writes.measureClock({ unit: c.unit, from: c.runningSince, to: now });
   c.status = 'paused';
   delete c.runningSince;
   c.remainingMs = c.budgetMs - c.consumedMs;
@@ -95,7 +95,7 @@ export async function pauseClock(c: Clock, now: string): Promise<void> {
 
 export async function resumeClock(c: Clock, now: string): Promise<void> {
   if (c.status !== 'paused') return;
-  const s = await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now });
+  const s = await writes.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now });
   const before = c.dueAt;
   c.status = 'running';
   c.runningSince = now;
@@ -111,10 +111,10 @@ export async function resumeClock(c: Clock, now: string): Promise<void> {
 export async function extendClock(c: Clock, newDueAt: string, now: string, record: Clock['extensions'][number], pausedSince?: string): Promise<void> {
   const asGiven = patched(extensionAsGivenPatch);
   if (c.status === 'running' && c.runningSince) {
-    c.consumedMs += await activities.measureClock({ unit: c.unit, from: c.runningSince, to: now });
+    c.consumedMs += await writes.measureClock({ unit: c.unit, from: c.runningSince, to: now });
     c.runningSince = now;
-    c.budgetMs = c.consumedMs + (await activities.measureClock({ unit: c.unit, from: now, to: newDueAt }));
-    apply(c, await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now }), true);
+    c.budgetMs = c.consumedMs + (await writes.measureClock({ unit: c.unit, from: now, to: newDueAt }));
+    apply(c, await writes.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now }), true);
   } else if (c.status === 'paused') {
     if (asGiven && pausedSince) {
       // What is left is the clock time from where the clock stopped to the new deadline (negative when the
@@ -122,12 +122,12 @@ export async function extendClock(c: Clock, newDueAt: string, now: string, recor
       const stoppedAt = Date.parse(pausedSince) > Date.parse(c.startedAt) ? pausedSince : c.startedAt;
       const left =
         Date.parse(newDueAt) >= Date.parse(stoppedAt)
-          ? await activities.measureClock({ unit: c.unit, from: stoppedAt, to: newDueAt })
-          : -(await activities.measureClock({ unit: c.unit, from: newDueAt, to: stoppedAt }));
+          ? await writes.measureClock({ unit: c.unit, from: stoppedAt, to: newDueAt })
+          : -(await writes.measureClock({ unit: c.unit, from: newDueAt, to: stoppedAt }));
       c.budgetMs = c.consumedMs + left;
       c.remainingMs = left;
     } else {
-      const extra = await activities.measureClock({ unit: c.unit, from: c.dueAt, to: newDueAt });
+      const extra = await writes.measureClock({ unit: c.unit, from: c.dueAt, to: newDueAt });
       c.budgetMs += extra;
       c.remainingMs = (c.remainingMs ?? 0) + extra;
     }
@@ -147,7 +147,7 @@ export async function extendClock(c: Clock, newDueAt: string, now: string, recor
 export async function recomputeClock(c: Clock): Promise<boolean> {
   if (c.status !== 'running' || !c.runningSince || !c.provisional || c.unit !== 'working-days') return false;
   const before = c.dueAt;
-  apply(c, await activities.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: c.runningSince }), false);
+  apply(c, await writes.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: c.runningSince }), false);
   // A supervisor's deadline stays where it was asked for, whatever the new calendar counts.
   const asked = c.extensions.at(-1)?.to;
   if (asked && patched(extensionAsGivenPatch)) holdDeadline(c, { notBefore: asked });

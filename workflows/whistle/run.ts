@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, getExternalWorkflowHandle, upsertSearchAttributes } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../../temporal/workflow-ids';
-import { activities } from '../shared/activities';
+import { writes } from '../shared/activities';
 import type { Actor, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
 import { callDueAt, callInboxState, callRole, checkInLatencySeconds, notifiedCalls, whistleProgress } from './facts';
 import { dueMilestones, goalMs, startClock, stopClock, watchMilestones } from '../shared/clocks';
@@ -121,7 +121,7 @@ export class WhistleRun {
     ]);
     const at = this.now();
     try {
-      await activities.recordWhistleEvent({
+      await writes.recordWhistleEvent({
         whistleId: this.state.whistleId,
         caseId: this.state.caseId,
         seq,
@@ -144,7 +144,7 @@ export class WhistleRun {
     const s = this.state;
     const key = `${s.whistleId}:${s.seq}:${kind}:${recipient.kind}:${recipient.id}`;
     try {
-      await activities.notify({ key, caseId: s.caseId, recipient, kind, at: this.now(), data: { caseId: s.caseId, whistleId: s.whistleId, ...data } });
+      await writes.notify({ key, caseId: s.caseId, recipient, kind, at: this.now(), data: { caseId: s.caseId, whistleId: s.whistleId, ...data } });
     } catch (err) {
       const code = projectionRejection(err);
       if (code === undefined) throw err;
@@ -163,7 +163,7 @@ export class WhistleRun {
     (s.projectionFailures ??= []).push(failure);
     const seq = ++s.seq;
     try {
-      await activities.recordWhistleEvent({
+      await writes.recordWhistleEvent({
         whistleId: s.whistleId,
         caseId: s.caseId,
         seq,
