@@ -27,6 +27,14 @@ const url = (what: string) =>
       .optional(),
   );
 
+/** A whole number of at least `min`. */
+const count = (fallback: number, min: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .default(fallback);
+
 /** A duration such as 500ms, 5s, 30m, 8h or 30d, in milliseconds. */
 const duration = (fallback: string) =>
   z
@@ -98,6 +106,12 @@ export const configSchema = z.object({
   DELIVERY_TIMEOUT: duration('5s'),
   DELIVERY_RETRY_WINDOW: duration('30m'),
   DEAD_LETTER_KEEP: duration('30d'),
+
+  /* The worker's memory and concurrency bounds (README "Configuration"); see workerTuning below. */
+  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 0),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 2),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count(100, 1),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(100, 1),
 }).superRefine((c, ctx) => {
   if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
     ctx.addIssue({
@@ -129,6 +143,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}
+
+/**
+ * The worker's bounds, for temporal/worker.ts: how many workflows it keeps in its sticky cache (the main
+ * term of its memory: without the bound the SDK sizes the cache from the heap limit) and how many
+ * workflow tasks, activities and local activities it runs at once.
+ */
+export function workerTuning(config: Config) {
+  return {
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+  };
 }
 
 /** Entry points that serve production (`npm run api`, `npm run worker`) need external services. */

@@ -2,7 +2,7 @@ import { createHttpServer } from '../api/http/server';
 import path from 'node:path';
 import { createApp } from '../api/app';
 import type { Auth } from '../api/http/auth';
-import { loadConfig, runMain } from '../config';
+import { loadConfig, runMain, workerTuning } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig, noReplyUrlWarning, replyBaseUrl } from '../config/boot';
 import { createLogger } from '../config/logger';
 import { assertPortFree, type NeededPort, PortInUseError } from '../config/ports';
@@ -85,7 +85,7 @@ runMain(async () => {
 
     const connection = await connectWorkerConnection(temporal);
     cleanups.push({ name: 'worker connection', run: () => connection.close() });
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config), log });
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config), tuning: workerTuning(config), log });
     const running = worker.run();
     cleanups.push({
       name: 'worker',

@@ -1,5 +1,5 @@
 import { openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig } from '../config/boot';
-import { loadConfig, requireExternalServices, runMain } from '../config';
+import { loadConfig, requireExternalServices, runMain, workerTuning } from '../config';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from './runtime';
 import { connectClient, connectWorkerConnection } from './client';
@@ -19,7 +19,7 @@ runMain(async () => {
   await registerSearchAttributes(client.connection, temporal.namespace);
   await client.connection.close();
   const connection = await connectWorkerConnection(temporal);
-  const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config, log), log });
+  const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config, log), tuning: workerTuning(config), log });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has drained.
   await worker.run();
   await connection.close();

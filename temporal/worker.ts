@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions as SdkWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { DeliveryConfig } from '../activities/delivery/config';
@@ -14,10 +14,25 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests bundle once per file); without it the worker bundles ./workflows itself. */
   workflowBundle?: WorkflowBundle;
   log?: Logger;
+  /** Memory and concurrency bounds (config workerTuning, README "Configuration"); absent: the SDK's defaults. */
+  tuning?: WorkerTuning;
 }
 
+/** What bounds the worker: its sticky cache (most of its memory) and how much it runs at once. */
+export type WorkerTuning = Pick<
+  SdkWorkerOptions,
+  'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
+>;
+
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
-  const worker = await Worker.create({
+  const worker = await Worker.create(sdkWorkerOptions(opts));
+  opts.log?.info({ taskQueue: opts.taskQueue, namespace: opts.namespace, ...opts.tuning }, 'worker created');
+  return worker;
+}
+
+/** The options handed to the SDK's Worker.create. */
+export function sdkWorkerOptions(opts: WorkerOptions): SdkWorkerOptions {
+  return {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -27,7 +42,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       : { workflowsPath: require.resolve('../workflows') }),
     // Drain in-flight activities on shutdown (Ctrl-C, SIGTERM) before the process leaves.
     shutdownGraceTime: '10 seconds',
-  });
-  opts.log?.info({ taskQueue: opts.taskQueue, namespace: opts.namespace }, 'worker created');
-  return worker;
+    ...opts.tuning,
+  };
 }

@@ -1,4 +1,7 @@
-import { ConfigError, loadConfig, requireExternalServices } from '../config';
+import type { NativeConnection } from '@temporalio/worker';
+import { ConfigError, loadConfig, requireExternalServices, workerTuning } from '../config';
+import type { Db } from '../db/client';
+import { sdkWorkerOptions } from '../temporal/worker';
 
 describe('configuration', () => {
   it('applies the embedded defaults when nothing is set', () => {
@@ -37,6 +40,25 @@ describe('configuration', () => {
   it('never echoes a rejected secret or database URL', () => {
     expect(() => loadConfig({ AUTH_SECRET: 'hunter2-short' })).toThrow(/^(?!.*hunter2).*AUTH_SECRET must be at least 32 characters/);
     expect(() => loadConfig({ DATABASE_URL: 'pw-in-here' })).toThrow(/^(?!.*pw-in-here).*DATABASE_URL/);
+  });
+
+  it('passes the worker settings to the SDK worker, with bounded defaults', () => {
+    const options = (env: NodeJS.ProcessEnv) =>
+      sdkWorkerOptions({ connection: {} as NativeConnection, namespace: 'default', taskQueue: 'q', db: {} as Db, tuning: workerTuning(loadConfig(env)) });
+    expect(options({})).toMatchObject({ maxCachedWorkflows: 1000, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, maxConcurrentLocalActivityExecutions: 100 });
+    expect(
+      options({ WORKER_MAX_CACHED_WORKFLOWS: '250', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8', WORKER_MAX_CONCURRENT_ACTIVITIES: '20', WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30' }),
+    ).toMatchObject({ maxCachedWorkflows: 250, maxConcurrentWorkflowTaskExecutions: 8, maxConcurrentActivityTaskExecutions: 20, maxConcurrentLocalActivityExecutions: 30 });
+    expect(options({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).maxCachedWorkflows).toBe(0);
+  });
+
+  it.each([
+    ['WORKER_MAX_CACHED_WORKFLOWS', '-1', /WORKER_MAX_CACHED_WORKFLOWS must be at least 0 \(got "-1"\)/],
+    ['WORKER_MAX_CACHED_WORKFLOWS', 'lots', /WORKER_MAX_CACHED_WORKFLOWS must be a whole number/],
+    ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', '1', /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must be at least 2/],
+    ['WORKER_MAX_CONCURRENT_ACTIVITIES', '2.5', /WORKER_MAX_CONCURRENT_ACTIVITIES must be a whole number/],
+  ])('rejects the worker setting %s=%s', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
   it('requires external services for the separate worker and API entry points', () => {

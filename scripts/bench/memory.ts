@@ -1,0 +1,240 @@
+import crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import postgres from 'postgres';
+import { demo } from '../../db/seed';
+import { searchAttributes } from '../../temporal/search-attribute-keys';
+import { caseWorkflowId } from '../../temporal/workflow-ids';
+import { type CaseWorkflow, caseWorkflowType, type OpenCaseInput, openedUpdate } from '../../workflows/case/messages';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { cpuSeconds, freshDatabase, launch, mb, memoryReportEnv, type MemoryReport, readMemory, rssOf, treeRss, waitFor } from './processes';
+import type { BenchOptions, Figure, Section, SectionResult } from './section';
+import { startService } from './stack';
+import { startDevServer } from '../../temporal/dev-server';
+import { freePort } from '../../test/helpers/ports';
+
+/**
+ * Worker memory with many open cases waiting on their commitments' timers (issue 13: ≤ 400 MB at 10 000).
+ * Cases are opened by starting the case workflow directly with @temporalio/client — the same input and
+ * update-with-start (`opened`) the API sends, without the API's HTTP, lock and id allocation — so that
+ * 10 000 fit the bench's budget. Each `opened` answer means the case is on record; the read model's rows
+ * are counted before sampling. Measured:
+ * - the embedded default (`npm start`, PGlite): the one process holds the API, the worker and PGlite;
+ * - with DATABASE_URL: `npm start` idle on PostgreSQL (PGlite's own cost is the difference), and a
+ *   separate worker process (`npm run worker`) alone with the cases.
+ */
+
+const maxRssMb = 400;
+
+export const memory: Section = {
+  name: 'memory',
+  async run(o: BenchOptions): Promise<SectionResult> {
+    const n = o.quick ? 300 : 10_000;
+    const figures: Figure[] = [];
+    const json: Record<string, unknown> = { openCases: n, opening: 'workflow start + opened update via @temporalio/client' };
+
+    const embedded = await embeddedRun(o, n);
+    json.embedded = embedded;
+    figures.push(
+      { name: 'npm start RSS idle, PGlite (API + worker + PGlite)', value: `${embedded.idle.rssMb} MB` },
+      {
+        name: `npm start RSS, ${n} open cases on timers (API + worker + PGlite; opened via client)`,
+        value: `${embedded.loaded.rssMb} MB (heap ${embedded.loaded.heapUsedMb} MB, ${embedded.loaded.cachedWorkflows ?? '?'} cached)`,
+        target: `≤ ${maxRssMb} MB`,
+        met: embedded.loaded.rssMb <= maxRssMb,
+      },
+    );
+    if (o.databaseUrl) {
+      const idle = await postgresIdle(o);
+      json.npmStartPostgresIdle = idle;
+      figures.push({ name: 'npm start RSS idle, PostgreSQL (PGlite cost = difference)', value: `${idle.rssMb} MB (PGlite ≈ ${embedded.idle.rssMb - idle.rssMb} MB)` });
+      const worker = await separateWorkerRun(o, n);
+      json.separateWorker = worker;
+      figures.push({
+        name: `worker process RSS, ${n} open cases on timers (PostgreSQL; opened via client)`,
+        value: `${worker.loaded.rssMb} MB (heap ${worker.loaded.heapUsedMb} MB, ${worker.loaded.cachedWorkflows ?? '?'} cached)`,
+        target: `≤ ${maxRssMb} MB`,
+        met: worker.loaded.rssMb <= maxRssMb,
+      });
+    } else {
+      figures.push({ name: 'worker process RSS with PostgreSQL', value: 'needs DATABASE_URL' });
+    }
+    return { figures, json };
+  },
+};
+
+interface Sample {
+  rssMb: number;
+  /** The process and its children (npm start's dev server). */
+  treeRssMb: number;
+  heapUsedMb: number;
+  heapLimitMb: number;
+  externalMb: number;
+  cachedWorkflows?: number;
+}
+
+async function embeddedRun(o: BenchOptions, n: number) {
+  const service = await startService({ env: memoryReportEnv(), log: o.log });
+  try {
+    const idle = await settledSample(service.pid, o);
+    o.log(`memory: npm start idle (PGlite) ${idle.rssMb} MB; opening ${n} cases`);
+    const opening = await openCases({ address: service.temporalAddress, namespace: service.namespace, taskQueue: service.taskQueue, n, log: o.log });
+    const admin = await service.token({ sub: 'bench-admin', role: 'admin' });
+    await waitFor(async () => (await countCasesViaApi(service.apiUrl, admin)) >= n, 120_000, `${n} case rows in the read model`);
+    const loaded = await settledSample(service.pid, o);
+    o.log(`memory: npm start with ${n} open cases ${loaded.rssMb} MB (heap ${loaded.heapUsedMb} MB)`);
+    return { idle, loaded, opening };
+  } finally {
+    await service.stop();
+  }
+}
+
+async function postgresIdle(o: BenchOptions) {
+  const service = await startService({ databaseUrl: o.databaseUrl, env: memoryReportEnv(), log: o.log });
+  try {
+    return await settledSample(service.pid, o);
+  } finally {
+    await service.stop();
+  }
+}
+
+/** A dev server and one worker process (`npm run worker`) on a fresh database; no API. */
+async function separateWorkerRun(o: BenchOptions, n: number) {
+  const db = await freshDatabase(o.databaseUrl!);
+  const devServer = await startDevServer({ port: await freePort(), namespace: 'default' });
+  const taskQueue = 'stationflow-bench';
+  const worker = launch(
+    'worker',
+    'temporal/worker-main.ts',
+    { DATABASE_URL: db.url, TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: taskQueue, AUTH_SECRET: crypto.randomBytes(32).toString('hex'), NODE_ENV: 'production' },
+    o.log,
+  );
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    const idle = await settledSample(worker.pid, o, 120_000);
+    const opening = await openCases({ address: devServer.address, namespace: 'default', taskQueue, n, log: o.log });
+    await waitFor(async () => Number((await sql`select count(*)::int as n from cases`)[0]!.n) >= n, 120_000, `${n} case rows in the read model`);
+    const loaded = await settledSample(worker.pid, o);
+    o.log(`memory: worker process with ${n} open cases ${loaded.rssMb} MB (heap ${loaded.heapUsedMb} MB)`);
+    return { idle, loaded, opening };
+  } finally {
+    await sql.end();
+    await worker.stop();
+    await devServer.stop();
+    await db.drop();
+  }
+}
+
+/**
+ * Waits until the process is idle (under 5 % of a core over 2 s, at most `timeoutMs`), then samples
+ * three times a second apart and keeps the largest RSS (with the heap of that sample).
+ */
+async function settledSample(pid: number, o: BenchOptions, timeoutMs = 60_000): Promise<Sample> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const before = cpuSeconds(pid);
+    await sleep(2000);
+    const busy = (cpuSeconds(pid) - before) / 2;
+    if (busy < 0.05) break;
+    if (Date.now() > until) {
+      o.log(`memory: process ${pid} still ${(busy * 100).toFixed(0)} % busy; sampling anyway`);
+      break;
+    }
+  }
+  const samples: Sample[] = [];
+  for (let i = 0; i < 3; i++) {
+    if (i) await sleep(1000);
+    const m: MemoryReport = await readMemory(pid);
+    samples.push({ rssMb: mb(rssOf(pid)), treeRssMb: mb(treeRss(pid)), heapUsedMb: mb(m.heapUsed), heapLimitMb: mb(m.heapLimit), externalMb: mb(m.external), cachedWorkflows: m.cachedWorkflows });
+  }
+  return samples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Opens n cases of the demo station (a plumbing repair: its response clock of 2 hours and resolution
+ * clock of 24 hours keep timers waiting), `concurrency` at a time, each as the API does: update-with-start
+ * of the case workflow with its `opened` update, answered once the case is on record.
+ */
+export async function openCases(o: { address: string; namespace: string; taskQueue: string; n: number; concurrency?: number; log: (line: string) => void }) {
+  const connection = await Connection.connect({ address: o.address });
+  const client = new Client({ connection, namespace: o.namespace });
+  const station = demo.stations[0]!;
+  const item = demo.serviceItems.find((s) => s.code === 'home-plumbing-repair')!;
+  const klass = demo.deadlineClasses.find((d) => d.code === item.deadlineClass)!;
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date()).replace(/-/g, '');
+  const run = crypto.randomInt(1, 9);
+  const input = (i: number): OpenCaseInput => ({
+    caseId: `${station.casePrefix}-${day}-${run}${String(i).padStart(5, '0')}`,
+    stationId: station.id,
+    subdistrictId: station.subdistrictId,
+    serviceCode: item.code,
+    category: item.category,
+    deadlineClass: klass.code,
+    channel: 'walk-in',
+    demand: 'Bench: kitchen pipe leaking',
+    resident: { name: 'Bench resident', phone: `13${crypto.randomInt(0, 1e9).toString().padStart(9, '0')}` },
+    openedBy: { id: 'bench-staff', role: 'staff' },
+    openedAt: new Date().toISOString(),
+    catalogue: { name: item.name, handlingMode: item.handlingMode, requiredDocuments: [], needsHomeVisit: false, issuesCertificate: false },
+    rules: {
+      responseGoal: klass.responseGoal,
+      responseUnit: klass.responseUnit,
+      resolutionGoal: klass.resolutionGoal,
+      resolutionUnit: klass.resolutionUnit,
+      escalateOnBreach: klass.escalateOnBreach,
+      callBackAfterHours: 72,
+      reopenWindowHours: 360,
+    },
+  });
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  const progress = setInterval(() => o.log(`memory: ${done}/${o.n} cases open (${(done / ((performance.now() - started) / 1000)).toFixed(0)}/s)`), 15_000);
+  try {
+    await Promise.all(
+      Array.from({ length: o.concurrency ?? 50 }, async () => {
+        while (next < o.n) {
+          const c = input(next++);
+          const op = new WithStartWorkflowOperation<CaseWorkflow>(caseWorkflowType, {
+            taskQueue: o.taskQueue,
+            workflowId: caseWorkflowId(c.caseId),
+            args: [c],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: [
+              { key: searchAttributes.stage, value: 'accept' },
+              { key: searchAttributes.stationId, value: c.stationId },
+              { key: searchAttributes.category, value: c.category },
+              { key: searchAttributes.deadlineClass, value: c.deadlineClass },
+              { key: searchAttributes.overdue, value: false },
+              { key: searchAttributes.lastProgressAt, value: new Date(c.openedAt) },
+            ],
+          });
+          await client.workflow.executeUpdateWithStart(openedUpdate, { updateId: 'opened', startWorkflowOperation: op });
+          done++;
+        }
+      }),
+    );
+  } finally {
+    clearInterval(progress);
+    await connection.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { n: o.n, seconds: Math.round(seconds), perSecond: Math.round(o.n / seconds) };
+}
+
+/** Case rows in the read model, counted through the API's list (100 a page). */
+async function countCasesViaApi(apiUrl: string, token: string): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const res = await fetch(`${apiUrl}/api/cases?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`GET /api/cases: ${res.status}`);
+    const page = (await res.json()) as { items: unknown[]; nextCursor?: string };
+    count += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return count;
+}
