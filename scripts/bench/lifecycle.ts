@@ -12,7 +12,7 @@ import { type Service, startService } from './stack';
 
 const sizes = (quick: boolean) =>
   quick
-    ? { cases: 20, concurrency: 10, pairs: 1, serialCases: 5, serialPairs: 1, warmup: 2 }
+    ? { cases: 20, concurrency: 10, pairs: 1, serialCases: 3, serialPairs: 1, warmup: 1 }
     : { cases: 100, concurrency: 10, pairs: 3, serialCases: 10, serialPairs: 2, warmup: 3 };
 
 /** Sampled cases of P1 whose read model is polled: one in `sampleEvery`. */
