@@ -108,7 +108,7 @@ export const configSchema = z.object({
   DEAD_LETTER_KEEP: duration('30d'),
 
   /* The worker's memory and concurrency bounds (README "Configuration"); see workerTuning below. */
-  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 0),
+  WORKER_MAX_CACHED_WORKFLOWS: count(100, 0),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 2),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(100, 1),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(100, 1),

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { NativeConnection, Worker, type WorkerOptions as SdkWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -11,7 +16,7 @@ export interface WorkerOptions {
   db: Db;
   /** Partner channels' settings (config/boot.ts deliveryConfig). */
   delivery?: DeliveryConfig;
-  /** A prebuilt bundle (tests bundle once per file); without it the worker bundles ./workflows itself. */
+  /** A prebuilt bundle (tests bundle once per file); without it createWorker bundles ./workflows in a child process. */
   workflowBundle?: WorkflowBundle;
   log?: Logger;
   /** Memory and concurrency bounds (config workerTuning, README "Configuration"); absent: the SDK's defaults. */
@@ -25,9 +30,22 @@ export type WorkerTuning = Pick<
 >;
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
-  const worker = await Worker.create(sdkWorkerOptions(opts));
+  const worker = await Worker.create(sdkWorkerOptions({ ...opts, workflowBundle: opts.workflowBundle ?? (await bundleApart()) }));
   opts.log?.info({ taskQueue: opts.taskQueue, namespace: opts.namespace, ...opts.tuning }, 'worker created');
   return worker;
+}
+
+/**
+ * The workflow bundle, built by a short-lived child process (temporal/bundle-workflows.ts): bundling in the
+ * worker's own process left webpack's ~100 MB in its RSS for good.
+ */
+async function bundleApart(): Promise<WorkflowBundle> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stationflow-bundle-'));
+  const codePath = path.join(dir, 'workflows.js');
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle-workflows.ts'), codePath], { maxBuffer: 16 * 1024 * 1024 });
+  const code = fs.readFileSync(codePath, 'utf8');
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { code };
 }
 
 /** The options handed to the SDK's Worker.create. */

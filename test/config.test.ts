@@ -45,7 +45,7 @@ describe('configuration', () => {
   it('passes the worker settings to the SDK worker, with bounded defaults', () => {
     const options = (env: NodeJS.ProcessEnv) =>
       sdkWorkerOptions({ connection: {} as NativeConnection, namespace: 'default', taskQueue: 'q', db: {} as Db, tuning: workerTuning(loadConfig(env)) });
-    expect(options({})).toMatchObject({ maxCachedWorkflows: 1000, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, maxConcurrentLocalActivityExecutions: 100 });
+    expect(options({})).toMatchObject({ maxCachedWorkflows: 100, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, maxConcurrentLocalActivityExecutions: 100 });
     expect(
       options({ WORKER_MAX_CACHED_WORKFLOWS: '250', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8', WORKER_MAX_CONCURRENT_ACTIVITIES: '20', WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30' }),
     ).toMatchObject({ maxCachedWorkflows: 250, maxConcurrentWorkflowTaskExecutions: 8, maxConcurrentActivityTaskExecutions: 20, maxConcurrentLocalActivityExecutions: 30 });

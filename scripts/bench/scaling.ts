@@ -65,6 +65,8 @@ export const scaling: Section = {
       { name: `two workers / one worker throughput (PostgreSQL, ${n} lifecycles, concurrency ${concurrency})`, value: ratio.toFixed(2), target: `≥ ${target}`, met: ratio >= target },
       { name: 'one worker: lifecycles/s (median)', value: one.toFixed(2) },
       { name: 'two workers: lifecycles/s (median)', value: two.toFixed(2) },
+      // Lifecycles in flight / throughput: how long one lifecycle took; flat across rounds means latency bounds it, not the workers.
+      { name: `one lifecycle's duration at concurrency ${concurrency}, 1 → 2 workers`, value: `${(concurrency / one).toFixed(1)} s → ${(concurrency / two).toFixed(1)} s` },
       { name: `one worker: CPU per process (% of a core, ${cores} cores)`, value: cpuOf(1) },
       { name: `two workers: CPU per process (% of a core, ${cores} cores)`, value: cpuOf(2) },
     ];
