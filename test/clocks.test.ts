@@ -13,13 +13,15 @@ import type { Clock } from '../workflows/shared/messages';
 
 let mockCalendar: WorkingCalendar;
 let mockPatched = true;
-jest.mock('../workflows/shared/activities', () => ({
-  activities: {
+jest.mock('../workflows/shared/activities', () => {
+  const calendar = {
     scheduleClock: async (input: Parameters<WorkingCalendar['schedule']>[0]) => mockCalendar.schedule(input),
     measureClock: async (input: { unit: Parameters<WorkingCalendar['measure']>[0]; from: string; to: string }) =>
       mockCalendar.measure(input.unit, Date.parse(input.from), Date.parse(input.to)),
-  },
-}));
+  };
+  // The clocks reach the calendar through `writes` (local activities since the local-writes patch).
+  return { activities: calendar, writes: calendar };
+});
 jest.mock('@temporalio/workflow', () => ({ ...jest.requireActual('@temporalio/workflow'), patched: () => mockPatched }));
 
 const hour = 3_600_000;
