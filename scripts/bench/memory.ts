@@ -7,11 +7,9 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { caseWorkflowId } from '../../temporal/workflow-ids';
 import { type CaseWorkflow, caseWorkflowType, type OpenCaseInput, openedUpdate } from '../../workflows/case/messages';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { cpuSeconds, freshDatabase, launch, mb, memoryReportEnv, type MemoryReport, readMemory, rssOf, treeRss, waitFor } from './processes';
+import { cpuSeconds, freshDatabase, launch, startQuietDevServer, mb, memoryReportEnv, type MemoryReport, readMemory, rssOf, treeRss, waitFor } from './processes';
 import type { BenchOptions, Figure, Section, SectionResult } from './section';
 import { startService } from './stack';
-import { startDevServer } from '../../temporal/dev-server';
-import { freePort } from '../../test/helpers/ports';
 
 /**
  * Worker memory with many open cases waiting on their commitments' timers (issue 13: ≤ 400 MB at 10 000).
@@ -106,7 +104,7 @@ async function postgresIdle(o: BenchOptions) {
 /** A dev server and one worker process (`npm run worker`) on a fresh database; no API. */
 async function separateWorkerRun(o: BenchOptions, n: number, budgetMs: number) {
   const db = await freshDatabase(o.databaseUrl!);
-  const devServer = await startDevServer({ port: await freePort(), namespace: 'default' });
+  const devServer = await startQuietDevServer('default');
   const taskQueue = 'stationflow-bench';
   const worker = launch(
     'worker',

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { Auth, type Claims } from '../../api/http/auth';
-import { type DevServer, startDevServer } from '../../temporal/dev-server';
+import { localTemporalCli } from '../../temporal/dev-server';
 import { freePort } from '../../test/helpers/ports';
 
 /**
@@ -173,6 +173,54 @@ export async function freshDatabase(databaseUrl: string): Promise<{ url: string;
   };
 }
 
+/* ---------- a Temporal dev server whose output stays out of the bench's stdout ---------- */
+
+export interface QuietDevServer {
+  address: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * `temporal server start-dev` in memory, headless, its output discarded (temporal/dev-server.ts passes its
+ * server's output to stdout, where the bench prints only its table and JSON line); in its own process
+ * group, killed with the bench however it ends.
+ */
+export async function startQuietDevServer(namespace = 'default'): Promise<QuietDevServer> {
+  const port = await freePort();
+  const cli = process.env.TEMPORAL_CLI_PATH || localTemporalCli;
+  const child = spawn(
+    cli,
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--headless', '--log-level', 'error',
+      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true', '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true'],
+    { detached: true, stdio: 'ignore', env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' } },
+  );
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  };
+  process.once('exit', kill);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const address = `127.0.0.1:${port}`;
+  const { Connection } = await import('@temporalio/client');
+  await waitFor(async () => {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.close();
+    return true;
+  }, 60_000, `the Temporal dev server on ${address}`);
+  return {
+    address,
+    pid: child.pid!,
+    stop: async () => {
+      kill();
+      await exited;
+    },
+  };
+}
+
 /* ---------- a cluster: dev server, API, workers ---------- */
 
 export interface Cluster {
@@ -181,7 +229,7 @@ export interface Cluster {
   namespace: string;
   taskQueue: string;
   databaseUrl: string;
-  devServer: DevServer;
+  devServer: QuietDevServer;
   api: Probed;
   workers: Probed[];
   token(claims: Claims): Promise<string>;
@@ -200,7 +248,7 @@ export async function startCluster(o: { databaseUrl: string; workers: number; wo
   const db = await freshDatabase(o.databaseUrl);
   const namespace = 'default';
   const taskQueue = 'stationflow-bench';
-  const devServer = await startDevServer({ port: await freePort(), namespace });
+  const devServer = await startQuietDevServer(namespace);
   const secret = crypto.randomBytes(32).toString('base64');
   const port = await freePort();
   const common = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, AUTH_SECRET: secret, NODE_ENV: 'production', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bench-')) };
