@@ -4,10 +4,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { lifecycle } from './lifecycle';
 import type { BenchOptions, Figure, Section } from './section';
 import { stopAll } from './stack';
-// import { repeatRule } from './repeat-rule';
-// import { timers } from './timers';
-// import { memory } from './memory';
-// import { scaling } from './scaling';
+import { repeatRule } from './repeat-rule';
+import { timers } from './timers';
+import { memory } from './memory';
+import { scaling } from './scaling';
 
 /**
  * `npm run bench [-- --quick] [-- --only lifecycle,timers]`: issue 13's benchmark. Runs each section in turn
@@ -16,10 +16,10 @@ import { stopAll } from './stack';
  */
 const sections: Section[] = [
   lifecycle,
-  // repeatRule,
-  // timers,
-  // memory,
-  // scaling,
+  repeatRule,
+  timers,
+  memory,
+  scaling,
 ];
 
 const usage = 'npm run bench [-- --quick] [-- --only <section,…>]   sections: ' + sections.map((s) => s.name).join(', ');
