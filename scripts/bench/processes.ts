@@ -67,7 +67,8 @@ export interface Probed {
 export function launch(name: string, entry: string, env: Record<string, string | undefined>, log: (line: string) => void): Probed {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, ...memoryReportEnv() },
+    // As npm run worker / npm run api set it (package.json).
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, LOG_LEVEL: 'warn', ...env, ...memoryReportEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];

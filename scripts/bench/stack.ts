@@ -98,6 +98,8 @@ export async function startService(o: StartOptions): Promise<Service> {
   const [port, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const secret = crypto.randomBytes(32).toString('hex');
   const env: Record<string, string> = {
+    // As npm start sets it (package.json).
+    MALLOC_ARENA_MAX: '2',
     ...(process.env as Record<string, string>),
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
