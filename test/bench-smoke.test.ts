@@ -8,8 +8,8 @@ const root = path.resolve(__dirname, '..');
  * the figures, each a number. No thresholds: the figures are printed, not asserted.
  */
 describe('npm run bench -- --quick', () => {
-  it('runs the lifecycle section against npm start and prints its figures as JSON', async () => {
-    const env = { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL ?? '', BENCH_SECTIONS: 'lifecycle' };
+  it('runs every section against npm start and prints their figures as JSON', async () => {
+    const env = { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL ?? '', BENCH_SECTIONS: '' };
     const child = spawn('npm', ['run', '-s', 'bench', '--', '--quick'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -22,7 +22,7 @@ describe('npm run bench -- --quick', () => {
     const result = JSON.parse(last);
     expect(result).toMatchObject({ quick: true, database: process.env.TEST_DATABASE_URL ? 'postgresql' : 'pglite' });
     const l = result.bench.lifecycle;
-    const numbers = {
+    const numbers: Record<string, unknown> = {
       'p1.medianRatio': l.p1.medianRatio,
       'p1.pairs[0].ours': l.p1.pairs[0].ours,
       'p1.pairs[0].bare': l.p1.pairs[0].bare,
@@ -37,10 +37,19 @@ describe('npm run bench -- --quick', () => {
       'history.ours': l.history.ours,
       'history.bare': l.history.bare,
     };
+    const { 'repeat-rule': repeat, timers, memory, scaling } = result.bench;
+    Object.assign(numbers, {
+      'repeat-rule.ratioP50': repeat.ratioP50,
+      'timers.firedMs.p99': timers.firedMs.p99,
+      'memory.embedded.loaded.rssMb': memory.embedded.loaded.rssMb,
+      ...(process.env.TEST_DATABASE_URL ? { 'scaling.ratio': scaling.ratio } : {}),
+    });
+    expect(timers.missing).toBe(0);
+    if (!process.env.TEST_DATABASE_URL) expect(scaling).toEqual({ skipped: 'needs DATABASE_URL' });
     const notNumeric = Object.entries(numbers).filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v));
     expect(notNumeric).toEqual([]);
     expect(l.updatesPerLifecycle).toBe(7);
     // The table is printed above the JSON line.
     expect(stdout).toContain('P1 lifecycle throughput ours/bare (median)');
-  }, 240_000);
+  }, 600_000);
 });
