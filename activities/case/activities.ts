@@ -122,13 +122,17 @@ function notifyActivity(db: Db, delivery: DeliveryConfig) {
   return async function notify(given: NotificationInput): Promise<void> {
     const n = await toSubdistrictSupervisors(db, given);
     const what = `notice ${n.kind} of case ${n.caseId}`;
-    await writing(what, () =>
+    const [inserted] = await writing(what, () =>
       db
         .insert(notifications)
         .values({ key: n.key, caseId: n.caseId, recipientKind: n.recipient.kind, recipientId: n.recipient.id, kind: n.kind, data: n.data, createdAt: new Date(n.at) })
-        .onConflictDoNothing(),
+        .onConflictDoNothing()
+        .returning({ notificationId: notifications.notificationId }),
     );
-    const [row] = await writing(what, () => db.select({ notificationId: notifications.notificationId }).from(notifications).where(eq(notifications.key, n.key)));
+    // Already queued (a retried activity): the row it wrote then.
+    const [row] = inserted
+      ? [inserted]
+      : await writing(what, () => db.select({ notificationId: notifications.notificationId }).from(notifications).where(eq(notifications.key, n.key)));
     await pushNotice(db, delivery, { notificationId: row!.notificationId, caseId: n.caseId, kind: n.kind, recipient: n.recipient });
   };
 }
