@@ -45,9 +45,13 @@ export interface LifecycleResult {
   steps: { name: LifecycleStep; ms: number }[];
 }
 
-/** A resident no other bench case has: a random mobile number (never logged). */
+/**
+ * A resident no other bench case has: a random name and mobile number (never logged). Distinct names too: the
+ * opening locks the resident's name and address as well as the phone (api/cases/repeat.ts demandLocks), so
+ * residents sharing a name would queue every create on one lock, which a station's real residents do not.
+ */
 export function randomResident(): BenchResident {
-  return { name: 'Bench resident', phone: `13${crypto.randomInt(0, 1e9).toString().padStart(9, '0')}` };
+  return { name: `Bench resident ${crypto.randomUUID().slice(0, 8)}`, phone: `13${crypto.randomInt(0, 1e9).toString().padStart(9, '0')}` };
 }
 
 async function call(apiUrl: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
