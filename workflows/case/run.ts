@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +20,9 @@ import type { NoticeKind } from '../shared/notices';
 import type { UpdateRegistrar } from '../shared/updates';
 
 export const system: Actor = { id: 'stationflow', role: 'system' };
+
+/** Patch id (listed with the others in workflow.ts): a commitment's warning or breach writes its event and notices at once. */
+export const milestoneWritesTogetherPatch = 'case-milestone-writes-together';
 const defaultHistoryLimit = 10_000;
 
 /** Thrown out of the stage steps when the case is closed early (unresolved or transferred). */
@@ -315,20 +319,31 @@ export class CaseRun {
 
   private async fireDueMilestones(): Promise<void> {
     const now = Date.now();
+    // Patched: a milestone's event and its notices are written at once (one round of local activities, not
+    // three one after another), so a hundred deadlines falling due together are all told within seconds.
+    const together = patched(milestoneWritesTogetherPatch);
+    const inTurn = async (writes: (() => Promise<void>)[]) => {
+      if (together) await Promise.all(writes.map((w) => w()));
+      else for (const w of writes) await w();
+    };
     for (const { clock, milestone } of dueMilestones(this.clocks, now)) {
       milestone.done = true;
       const data = { clock: clock.id, kind: clock.kind, ...(clock.taskId ? { taskId: clock.taskId } : {}), dueAt: clock.dueAt };
       if (milestone.kind === 'breach') {
         clock.breachedAt = this.now();
-        await this.record('commitment.breached', system, data);
-        // 督办: the subdistrict's supervisors are urged.
-        await this.notify(this.supervisors(), 'commitment.breached', data);
-        await this.notify(clock.assignee, 'commitment.breached', data);
+        await inTurn([
+          () => this.record('commitment.breached', system, data),
+          // 督办: the subdistrict's supervisors are urged.
+          () => this.notify(this.supervisors(), 'commitment.breached', data),
+          () => this.notify(clock.assignee, 'commitment.breached', data),
+        ]);
         if (clock.kind === 'resolution' && this.state.rules?.escalateOnBreach) await this.proposeEscalation(clock);
       } else {
         const percent = milestone.kind === 'warning-50' ? 50 : 75;
-        await this.record('commitment.warning', system, { ...data, percent });
-        await this.notify(clock.assignee, 'commitment.warning', { ...data, percent });
+        await inTurn([
+          () => this.record('commitment.warning', system, { ...data, percent }),
+          () => this.notify(clock.assignee, 'commitment.warning', { ...data, percent }),
+        ]);
       }
     }
     this.clocksChanged();

@@ -3,7 +3,7 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { activities } from '../shared/activities';
 import { type CaseState, caseStateQuery, type OpenCaseInput } from './messages';
 import { registerHandlers } from './handlers';
-import { CaseRun, ClosedEarly, system } from './run';
+import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, system } from './run';
 import { extensionAsGivenPatch } from '../shared/clocks';
 
 /** Patch ids: histories recorded before a patch keep replaying the code they ran. */
@@ -14,6 +14,8 @@ export const patches = {
   openingFirst: 'case-opening-first',
   /** Handle-now records execute and coordinate as passed too, like diagnose and plan. */
   handleNowPassesAll: 'case-handle-now-passes-all',
+  /** A commitment's warning or breach writes its event and its notices at once, not one after another. */
+  milestoneWritesTogether: milestoneWritesTogetherPatch,
 } as const;
 
 /**
