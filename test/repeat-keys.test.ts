@@ -2,40 +2,24 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { and, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { createActivities } from '../activities';
-import { findOpenCase, sameResident } from '../api/cases/repeat';
+import { findOpenCase } from '../api/cases/repeat';
 import { seedCalendar } from '../db/calendar';
 import { type Database, type Db, migrationsFolder, openDatabase } from '../db/client';
-import { phoneDigits, normalised, residentKeys } from '../db/repeat-keys';
+import { residentKeys } from '../db/repeat-keys';
 import { cases, type ResidentContact } from '../db/schema';
 import { seedDemoData } from '../db/seed';
 import { caseInput } from './helpers/fixtures';
 import { api, eventually, useStack } from './helpers/stack';
 import { databaseKind } from './helpers/database';
+import { oldOpenCaseScan } from '../scripts/bench/old-repeat-scan';
 
 /** The repeat rule's answer before its keys (its query scanned every open case): the reference. */
-async function oldAnswer(db: Db, stationId: string, serviceCode: string, resident: ResidentContact): Promise<string | undefined> {
-  const digits = phoneDigits(resident.phone);
-  const sameName = sql`regexp_replace(lower(btrim(${cases.resident}->>'name')), '\\s+', ' ', 'g') = ${normalised(resident.name)}`;
-  const candidates = await db
-    .select()
-    .from(cases)
-    .where(
-      and(
-        eq(cases.stationId, stationId),
-        eq(cases.serviceCode, serviceCode),
-        ne(cases.stage, 'closed'),
-        digits ? or(sql`regexp_replace(${cases.resident}->>'phone', '\\D', '', 'g') = ${digits}`, sameName) : sameName,
-      ),
-    )
-    .orderBy(desc(cases.openedAt), desc(cases.id))
-    .limit(50);
-  return candidates.find((c) => sameResident(c.resident, resident))?.id;
-}
+const oldAnswer = async (db: Db, stationId: string, serviceCode: string, resident: ResidentContact) => (await oldOpenCaseScan(db, stationId, serviceCode, resident))?.id;
 
 /** Residents as the API stores them (trimmed; phones NFKC'd): full-width, ideographic spaces, case, emoji. */
 const residents: ResidentContact[] = [

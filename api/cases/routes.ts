@@ -215,16 +215,10 @@ async function findIdempotent(db: Db, principal: string, key: string, hash: stri
   return row.input;
 }
 
-/**
- * Starts the case workflow and waits, in the same call (update-with-start), until the case is on record
- * with its commitments set: after that the 201 means the case can be read, listed and acted on. A retry
- * (same input) attaches to the workflow already running. 503 when no worker answers in time or Temporal
- * is unreachable: the start may have been taken, and the same Idempotency-Key applies it once.
- */
-async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<void> {
-  const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
-  const startWorkflowOperation = new WithStartWorkflowOperation<CaseWorkflow>(caseWorkflowType, {
-    taskQueue: deps.temporal.taskQueue,
+/** The case workflow's start as the API sends it (update-with-start): its id, policies and search attributes. */
+export function caseStart(input: OpenCaseInput, taskQueue: string): WithStartWorkflowOperation<CaseWorkflow> {
+  return new WithStartWorkflowOperation<CaseWorkflow>(caseWorkflowType, {
+    taskQueue,
     workflowId: caseWorkflowId(input.caseId),
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -239,6 +233,17 @@ async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<vo
       { key: searchAttributes.lastProgressAt, value: new Date(input.openedAt) },
     ],
   });
+}
+
+/**
+ * Starts the case workflow and waits, in the same call (update-with-start), until the case is on record
+ * with its commitments set: after that the 201 means the case can be read, listed and acted on. A retry
+ * (same input) attaches to the workflow already running. 503 when no worker answers in time or Temporal
+ * is unreachable: the start may have been taken, and the same Idempotency-Key applies it once.
+ */
+async function openCaseWorkflow(deps: AppDeps, input: OpenCaseInput): Promise<void> {
+  const timeoutMs = deps.caseUpdateTimeoutMs ?? defaultUpdateTimeoutMs;
+  const startWorkflowOperation = caseStart(input, deps.temporal.taskQueue);
   try {
     await callTemporal(deps, timeoutMs, () => deps.client.workflow.executeUpdateWithStart(openedUpdate, { updateId: 'opened', startWorkflowOperation }));
   } catch (err) {

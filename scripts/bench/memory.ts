@@ -2,11 +2,9 @@ import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
+import { caseStart } from '../../api/cases/routes';
 import { demo } from '../../db/seed';
-import { searchAttributes } from '../../temporal/search-attribute-keys';
-import { caseWorkflowId } from '../../temporal/workflow-ids';
-import { type CaseWorkflow, caseWorkflowType, type OpenCaseInput, openedUpdate } from '../../workflows/case/messages';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { type OpenCaseInput, openedUpdate } from '../../workflows/case/messages';
 import { cpuSeconds, freshDatabase, launch, startQuietDevServer, mb, memoryReportEnv, type MemoryReport, readMemory, rssOf, treeRss, waitFor } from './processes';
 import type { BenchOptions, Figure, Section, SectionResult } from './section';
 import { startService } from './stack';
@@ -201,21 +199,8 @@ export async function openCases(o: { address: string; namespace: string; taskQue
       Array.from({ length: o.concurrency ?? 100 }, async () => {
         while (next < o.n && performance.now() - started < (o.budgetMs ?? Infinity)) {
           const c = input(next++);
-          const op = new WithStartWorkflowOperation<CaseWorkflow>(caseWorkflowType, {
-            taskQueue: o.taskQueue,
-            workflowId: caseWorkflowId(c.caseId),
-            args: [c],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: [
-              { key: searchAttributes.stage, value: 'accept' },
-              { key: searchAttributes.stationId, value: c.stationId },
-              { key: searchAttributes.category, value: c.category },
-              { key: searchAttributes.deadlineClass, value: c.deadlineClass },
-              { key: searchAttributes.overdue, value: false },
-              { key: searchAttributes.lastProgressAt, value: new Date(c.openedAt) },
-            ],
-          });
+          // The start the API sends (api/cases/routes.ts), without the HTTP in front of it.
+          const op = caseStart(c, o.taskQueue);
           await client.workflow.executeUpdateWithStart(openedUpdate, { updateId: 'opened', startWorkflowOperation: op });
           done++;
         }

@@ -2,13 +2,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { findOpenCase, openCaseCandidates, sameResident } from '../../api/cases/repeat';
+import { findOpenCase, openCaseCandidates } from '../../api/cases/repeat';
 import { prepareDatabase } from '../../config/boot';
 import { type Database, type Db, openDatabase } from '../../db/client';
-import { nameKeySql, normalised, phoneDigits, phoneKeySql } from '../../db/repeat-keys';
-import { cases, type ResidentContact } from '../../db/schema';
+import { nameKeySql, phoneDigits, phoneKeySql } from '../../db/repeat-keys';
+import type { ResidentContact } from '../../db/schema';
+import { oldOpenCaseScan } from './old-repeat-scan';
 import type { BenchOptions, Figure, Section, SectionResult } from './section';
 
 /**
@@ -86,26 +87,6 @@ async function seed(db: Db, from: number, to: number): Promise<void> {
   await db.execute(sql`analyze cases`);
 }
 
-/** The repeat rule's query before the keys: a regexp over every open case of the station and item. */
-async function oldFindOpenCase(db: Db, resident: ResidentContact) {
-  const digits = phoneDigits(resident.phone);
-  const sameName = sql`regexp_replace(lower(btrim(${cases.resident}->>'name')), '\\s+', ' ', 'g') = ${normalised(resident.name)}`;
-  const candidates = await db
-    .select()
-    .from(cases)
-    .where(
-      and(
-        eq(cases.stationId, station),
-        eq(cases.serviceCode, service),
-        ne(cases.stage, 'closed'),
-        digits ? or(sql`regexp_replace(${cases.resident}->>'phone', '\\D', '', 'g') = ${digits}`, sameName) : sameName,
-      ),
-    )
-    .orderBy(desc(cases.openedAt), desc(cases.id))
-    .limit(50);
-  return candidates.find((c) => sameResident(c.resident, resident));
-}
-
 /** Half residents drawn from the seeded rows (as typed again: phone digits only), half nobody has. */
 async function lookups(db: Db, n: number, seq: number): Promise<ResidentContact[]> {
   const rows = (await db.execute(sql`select resident from cases where station_id = ${station} order by md5(id || ${seq}::text) limit ${Math.ceil(n / 2)}`)) as unknown;
@@ -169,7 +150,7 @@ export const repeatRule: Section = {
         o.log(`repeat-rule: ${size} open cases seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         const residents = await lookups(db, n, size);
         const keys = await time(residents, (r) => findOpenCase(db, station, service, r));
-        const old = await time(residents.slice(0, nOld), (r) => oldFindOpenCase(db, r));
+        const old = await time(residents.slice(0, nOld), (r) => oldOpenCaseScan(db, station, service, r));
         at[size] = { keys, old };
         o.log(`repeat-rule: at ${size}: keys p50 ${fmt(keys.p50)} ms p99 ${fmt(keys.p99)} ms (${keys.found}/${n} found); old scan p50 ${fmt(old.p50)} ms p99 ${fmt(old.p99)} ms`);
         plans[size] = await plan(db, residents[0]!);
