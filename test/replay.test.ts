@@ -35,16 +35,20 @@ function renameFirstActivity(history: Awaited<ReturnType<WorkflowHandle['fetchHi
   payload.data = Buffer.from(JSON.stringify({ ...data, activity_type: name }));
 }
 
+/** Every committed history; each new path recorded adds some, so the replay's time limit grows with them. */
+const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+/** A history replays in well under a second alone; a loaded 2-core CI machine has taken ten times that. */
+const replayTimeoutMs = Math.max(60_000, files.length * 5_000);
+
 describe('replay of recorded case histories', () => {
   it('replays every committed history without non-determinism', async () => {
-    const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
     const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(fs.readFileSync(path.join(historiesDir, f), 'utf8')) as unknown }));
     const results = [];
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) results.push(r);
     expect(results).toHaveLength(files.length);
     for (const r of results) expect({ workflowId: r.workflowId, error: r.error?.message }).toEqual({ workflowId: r.workflowId, error: undefined });
-  });
+  }, replayTimeoutMs);
 
   describe('a fresh history from the dev server', () => {
     const { stack } = useStack();
