@@ -59,7 +59,7 @@ export function registerHandlers(c: CaseRun): void {
   setHandler(caseStateQuery, () => c.state);
   // The API's update-with-start: answers once the opening is on record.
   setHandler(openedUpdate, async () => {
-    await condition(() => c.opened);
+    await condition(() => c.opened && c.written());
     return c.state;
   });
 

@@ -23,7 +23,19 @@ export const system: Actor = { id: 'stationflow', role: 'system' };
 
 /** Patch id (listed with the others in workflow.ts): a commitment's warning or breach writes its event and notices at once. */
 export const milestoneWritesTogetherPatch = 'case-milestone-writes-together';
+/**
+ * Patch id (listed in workflow.ts): a change's timeline events, case row and notices are written in one
+ * local activity once the case is quiet (`writeWhenQuiet`), not one activity per event or notice in turn.
+ */
+export const oneWritePerChangePatch = 'case-one-write-per-change';
 const defaultHistoryLimit = 10_000;
+
+/** A write kept until the case is quiet (oneWritePerChangePatch): an event (or a failure's marker), a notice, the opening. */
+type PendingWrite =
+  | { event: CaseEventInput; marker?: true }
+  | { notice: NotificationInput; seq: number }
+  | { opening: OpenCaseInput };
+type CaseEventInput = Parameters<typeof writes.recordCaseEvent>[0];
 
 /** Thrown out of the stage steps when the case is closed early (unresolved or transferred). */
 export class ClosedEarly extends Error {}
@@ -44,9 +56,14 @@ export class CaseRun {
   private readonly serial = new Serial();
   /** Bumped whenever a clock changes, so the watcher re-plans its timer. */
   private clockVersion = 0;
+  /** Behind oneWritePerChangePatch: writes are kept here until the case is quiet, then written at once. */
+  private readonly together: boolean;
+  private pending: PendingWrite[] = [];
+  private flushing = false;
 
   constructor(private readonly input: OpenCaseInput) {
     this.historyLimit = input.historyLimit ?? defaultHistoryLimit;
+    this.together = patched(oneWritePerChangePatch);
     this.state = input.carried
       ? { ...input.carried, runs: (input.carried.runs ?? 0) + 1 }
       : {
@@ -129,8 +146,13 @@ export class CaseRun {
       { key: searchAttributes.nextDueAt, value: due ? new Date(due) : null },
       ...(actor.role === 'system' ? [] : [{ key: searchAttributes.lastProgressAt, value: new Date(at) }]),
     ]);
+    const event = { caseId: this.state.caseId, seq, type, actor, at, data, projection };
+    if (this.together) {
+      this.pending.push({ event });
+      return;
+    }
     try {
-      await writes.recordCaseEvent({ caseId: this.state.caseId, seq, type, actor, at, data, projection });
+      await writes.recordCaseEvent(event);
     } catch (err) {
       const code = projectionRejection(err);
       if (code === undefined) throw err;
@@ -140,8 +162,13 @@ export class CaseRun {
 
   async notify(recipient: NotificationInput['recipient'], kind: NoticeKind, data: Record<string, unknown> = {}): Promise<void> {
     const key = `${this.state.caseId}:${this.state.seq ?? 0}:${kind}:${recipient.kind}:${recipient.id}`;
+    const notice: NotificationInput = { key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } };
+    if (this.together) {
+      this.pending.push({ notice, seq: this.state.seq ?? 0 });
+      return;
+    }
     try {
-      await writes.notify({ key, caseId: this.state.caseId, recipient, kind, at: this.now(), data: { caseId: this.state.caseId, ...data } });
+      await writes.notify(notice);
     } catch (err) {
       const code = projectionRejection(err);
       if (code === undefined) throw err;
@@ -158,8 +185,13 @@ export class CaseRun {
     (this.state.projectionFailures ??= []).push(failure);
     const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
     const data = { failedSeq: failure.seq, failedType: failure.type, code: failure.code };
+    const marker: CaseEventInput = { caseId: this.state.caseId, seq, type: writeFailedType, actor: system, at: this.now(), data, projection: this.projection() };
+    if (this.together) {
+      this.pending.push({ event: marker, marker: true });
+      return;
+    }
     try {
-      await writes.recordCaseEvent({ caseId: this.state.caseId, seq, type: writeFailedType, actor: system, at: this.now(), data, projection: this.projection() });
+      await writes.recordCaseEvent(marker);
     } catch (err) {
       // Even the marker was refused (the case has no row): the failure stays in the state and the view.
       if (projectionRejection(err) === undefined) throw err;
@@ -172,6 +204,10 @@ export class CaseRun {
    * and the lists, and the refusal is marked in the timeline.
    */
   private async recordOpened(): Promise<void> {
+    if (this.together) {
+      this.pending.push({ opening: this.input });
+      return;
+    }
     try {
       await writes.recordCaseOpened(this.input);
     } catch (err) {
@@ -203,8 +239,81 @@ export class CaseRun {
    */
   async settled(): Promise<CaseState> {
     // Settled: the steps are parked and the change did not wake them (or they have finished).
-    await condition(() => this.finished || (this.waitingFor !== undefined && !this.serial.busy && !this.waitingFor()));
+    await condition(() => this.written() && (this.finished || this.quiet()));
     return this.state;
+  }
+
+  /** The steps are parked and nothing wakes them, and no change is running. */
+  private quiet(): boolean {
+    return this.waitingFor !== undefined && !this.serial.busy && !this.waitingFor();
+  }
+
+  /* ---------- writing a change at once (oneWritePerChangePatch) ---------- */
+
+  /** Nothing is waiting to be written (always so without the patch: every write is awaited where it is made). */
+  written(): boolean {
+    return this.pending.length === 0 && !this.flushing;
+  }
+
+  /**
+   * Runs beside the steps (behind the patch): whenever the case is quiet — the change and the steps'
+   * reaction to it done — what they recorded and the notices they sent are written in one local
+   * activity. Updates answer only after that (`settled`), so a client reads its change at once.
+   */
+  async writeWhenQuiet(): Promise<void> {
+    if (!this.together) return;
+    for (;;) {
+      await condition(() => !this.written() && !this.serial.busy && (this.finished || this.quiet()));
+      await this.exclusive(() => this.flush());
+    }
+  }
+
+  /** Writes what is pending; a refused item is marked in the timeline (writeFailed), with the next round. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      await this.flushPending();
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async flushPending(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      const events = batch.flatMap((w) => ('event' in w ? [w] : []));
+      const notices = batch.flatMap((w) => ('notice' in w ? [w] : []));
+      const opening = batch.find((w) => 'opening' in w);
+      let refused: { item: 'opening' | 'event' | 'notice'; index: number; code: string }[];
+      try {
+        ({ refused } = await writes.recordCaseChanges({
+          caseId: this.state.caseId,
+          ...(opening && 'opening' in opening ? { opening: opening.opening } : {}),
+          events: events.map((w) => w.event),
+          notices: notices.map((w) => w.notice),
+        }));
+      } catch (err) {
+        const code = projectionRejection(err);
+        if (code === undefined) throw err;
+        refused = [
+          ...(opening ? [{ item: 'opening' as const, index: 0, code }] : []),
+          ...events.map((_, index) => ({ item: 'event' as const, index, code })),
+          ...notices.map((_, index) => ({ item: 'notice' as const, index, code })),
+        ];
+      }
+      if (opening) this.state.recorded = true;
+      for (const r of refused) {
+        if (r.item === 'opening') await this.writeFailed({ seq: 0, type: 'case.opened', at: this.now(), code: r.code });
+        else if (r.item === 'event') {
+          const { event, marker } = events[r.index]!;
+          // A refused marker stays in the state and the view only (as without the patch).
+          if (!marker) await this.writeFailed({ seq: event.seq, type: event.type, at: event.at, code: r.code });
+        } else {
+          const { notice, seq } = notices[r.index]!;
+          await this.writeFailed({ seq, type: `notification:${notice.kind}`, at: this.now(), code: r.code });
+        }
+      }
+    }
   }
 
   /**
@@ -214,7 +323,7 @@ export class CaseRun {
   async waitFor(done: () => boolean, timeoutMs?: number): Promise<boolean> {
     const timeoutAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.historyLimit;
-    const wake = () => done() || (tooLong() && !this.serial.busy && allHandlersFinished());
+    const wake = () => done() || (tooLong() && !this.serial.busy && allHandlersFinished() && this.written());
     this.waitingFor = done;
     try {
       for (;;) {
@@ -272,7 +381,7 @@ export class CaseRun {
       return;
     }
     await this.recordOpened();
-    this.state.recorded = true;
+    if (!this.together) this.state.recorded = true; // else once written (flush)
     upsertSearchAttributes([{ key: searchAttributes.lastProgressAt, value: new Date(this.input.openedAt) }]);
     const rules = this.input.rules;
     const from = this.input.openedAt;
@@ -321,7 +430,9 @@ export class CaseRun {
     const now = Date.now();
     // Patched: a milestone's event and its notices are written at once (one round of local activities, not
     // three one after another), so a hundred deadlines falling due together are all told within seconds.
-    const together = patched(milestoneWritesTogetherPatch);
+    // Writing a change at once (oneWritePerChangePatch) does that already; then this patch is not asked (a
+    // patch first asked here can land after a local activity's result: see decideClockPatches).
+    const together = this.together || patched(milestoneWritesTogetherPatch);
     const inTurn = async (writes: (() => Promise<void>)[]) => {
       if (together) await Promise.all(writes.map((w) => w()));
       else for (const w of writes) await w();
@@ -376,7 +487,7 @@ export class CaseRun {
     });
     this.finished = true;
     this.clocksChanged();
-    await condition(allHandlersFinished);
+    await condition(() => allHandlersFinished() && this.written());
     return this.state;
   }
 }

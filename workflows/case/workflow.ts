@@ -3,8 +3,8 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { activities } from '../shared/activities';
 import { type CaseState, caseStateQuery, type OpenCaseInput } from './messages';
 import { registerHandlers } from './handlers';
-import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, system } from './run';
-import { extensionAsGivenPatch } from '../shared/clocks';
+import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, oneWritePerChangePatch, system } from './run';
+import { decideClockPatches, extensionAsGivenPatch, plainTimeHerePatch } from '../shared/clocks';
 
 /** Patch ids: histories recorded before a patch keep replaying the code they ran. */
 export const patches = {
@@ -16,6 +16,10 @@ export const patches = {
   handleNowPassesAll: 'case-handle-now-passes-all',
   /** A commitment's warning or breach writes its event and its notices at once, not one after another. */
   milestoneWritesTogether: milestoneWritesTogetherPatch,
+  /** A change's events, case row and notices are written in one local activity once the case is quiet. */
+  oneWritePerChange: oneWritePerChangePatch,
+  /** Clocks in plain time (minutes, hours, days) are placed by arithmetic in the workflow, not by an activity. */
+  plainTimeHere: plainTimeHerePatch,
 } as const;
 
 /**
@@ -25,6 +29,7 @@ export const patches = {
  */
 export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {
   if (!patched(patches.sixStages)) return openedOnly(input);
+  decideClockPatches();
 
   const c = new CaseRun(input);
   // The opening takes the serial lock before any handler exists: an update sent with the start (they
@@ -32,6 +37,7 @@ export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {
   const opening = patched(patches.openingFirst) ? c.exclusive(() => c.open()) : undefined;
   registerHandlers(c);
   void c.watchClocks();
+  void c.writeWhenQuiet();
   await (opening ?? c.open());
 
   // 1. Accept: in scope, handle at once (即办), or transfer out (转办).

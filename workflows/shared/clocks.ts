@@ -2,12 +2,75 @@ import { condition, patched } from '@temporalio/workflow';
 import { writes } from './activities';
 import type { Assignee, Clock, ClockKind, ClockSchedule, GoalUnit, MilestoneKind } from './messages';
 
+type ScheduleInput = Parameters<typeof writes.scheduleClock>[0];
+type MeasureInput = Parameters<typeof writes.measureClock>[0];
+
 /**
  * Commitments' clocks, after service-desk SLA engines: a budget counted in the goal's unit,
  * paused while the case waits on the resident, with warnings at 50 % and 75 % and a breach at 100 %.
  * Calendar maths (working days, holidays) runs in activities, so its results are recorded in history
  * and a new calendar never changes a replay. Everything else here is plain arithmetic on recorded values.
  */
+
+/**
+ * Patch id: a clock in plain time (minutes, hours, days: elapsed time, no calendar) is placed and measured
+ * here, as the calendar activities would (activities/calendar/activities.ts, `WorkingCalendar`), instead of
+ * by an activity: no round trip for a task's or a department's deadline. Working days still ask the calendar.
+ */
+export const plainTimeHerePatch = 'clocks-plain-time-here';
+
+/**
+ * Decides plainTimeHerePatch in the workflow's first activation: call it first thing. A patch first asked
+ * after a local activity can fail its own replay: when that activity's result comes back in a workflow task
+ * of its own (a busy worker), the live run asks in that task, but replay hands the result over one task
+ * earlier, where the patch's marker is not known yet (seen: "patch marker encountered … but there is no
+ * corresponding change command"). Asked first, the marker is in the first task. Only for a patch that no
+ * recorded history asks for elsewhere.
+ */
+export function decideClockPatches(): void {
+  patched(plainTimeHerePatch);
+}
+
+/** An instant's epoch ms when it is one the calendar would read the same way; undefined sends it to the activity. */
+function instant(iso: string): number | undefined {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** `ms` of elapsed time from `from`, as an ISO instant (the calendar's `advance` in plain time); undefined when unrepresentable. */
+function advanced(from: number, ms: number): string | undefined {
+  if (!Number.isFinite(ms)) return undefined;
+  const remaining = Math.round(ms);
+  const at = remaining <= 0 ? from : from + remaining;
+  return Math.abs(at) <= 8.64e15 ? new Date(at).toISOString() : undefined;
+}
+
+function plainSchedule(input: ScheduleInput): ClockSchedule | undefined {
+  const from = instant(input.from);
+  if (from === undefined) return undefined;
+  const left = (share: number) => input.budgetMs * share - input.consumedMs;
+  const dueAt = advanced(from, left(1));
+  const p50 = left(0.5) > 0 ? advanced(from, left(0.5)) : null;
+  const p75 = left(0.75) > 0 ? advanced(from, left(0.75)) : null;
+  if (dueAt === undefined || p50 === undefined || p75 === undefined) return undefined;
+  return { dueAt, warnings: { p50, p75 }, provisional: false };
+}
+
+/** A clock's deadline and warnings: here in plain time (patched), else by the calendar activity. */
+async function schedule(input: ScheduleInput): Promise<ClockSchedule> {
+  const here = input.unit !== 'working-days' && patched(plainTimeHerePatch) ? plainSchedule(input) : undefined;
+  return here ?? writes.scheduleClock(input);
+}
+
+/** Clock time between two instants: here in plain time (patched), else by the calendar activity. */
+async function measure(input: MeasureInput): Promise<number> {
+  if (input.unit !== 'working-days' && patched(plainTimeHerePatch)) {
+    const from = instant(input.from);
+    const to = instant(input.to);
+    if (from !== undefined && to !== undefined) return to > from ? to - from : 0;
+  }
+  return writes.measureClock(input);
+}
 
 const unitMs: Record<GoalUnit, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, 'working-days': 86_400_000 };
 export const goalMs = (goal: number, unit: GoalUnit) => Math.round(goal * unitMs[unit]);
@@ -59,7 +122,7 @@ export async function startClock(spec: {
   assignee: Assignee;
   paused: boolean;
 }): Promise<Clock> {
-  const s = await writes.scheduleClock({ unit: spec.unit, budgetMs: spec.budgetMs, consumedMs: 0, from: spec.from });
+  const s = await schedule({ unit: spec.unit, budgetMs: spec.budgetMs, consumedMs: 0, from: spec.from });
   const clock: Clock = {
     id: spec.id,
     kind: spec.kind,
@@ -87,7 +150,7 @@ export async function startClock(spec: {
 
 export async function pauseClock(c: Clock, now: string): Promise<void> {
   if (c.status !== 'running' || !c.runningSince) return;
-  c.consumedMs += await writes.measureClock({ unit: c.unit, from: c.runningSince, to: now });
+  c.consumedMs += await measure({ unit: c.unit, from: c.runningSince, to: now });
   c.status = 'paused';
   delete c.runningSince;
   c.remainingMs = c.budgetMs - c.consumedMs;
@@ -95,7 +158,7 @@ export async function pauseClock(c: Clock, now: string): Promise<void> {
 
 export async function resumeClock(c: Clock, now: string): Promise<void> {
   if (c.status !== 'paused') return;
-  const s = await writes.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now });
+  const s = await schedule({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now });
   const before = c.dueAt;
   c.status = 'running';
   c.runningSince = now;
@@ -111,10 +174,10 @@ export async function resumeClock(c: Clock, now: string): Promise<void> {
 export async function extendClock(c: Clock, newDueAt: string, now: string, record: Clock['extensions'][number], pausedSince?: string): Promise<void> {
   const asGiven = patched(extensionAsGivenPatch);
   if (c.status === 'running' && c.runningSince) {
-    c.consumedMs += await writes.measureClock({ unit: c.unit, from: c.runningSince, to: now });
+    c.consumedMs += await measure({ unit: c.unit, from: c.runningSince, to: now });
     c.runningSince = now;
-    c.budgetMs = c.consumedMs + (await writes.measureClock({ unit: c.unit, from: now, to: newDueAt }));
-    apply(c, await writes.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now }), true);
+    c.budgetMs = c.consumedMs + (await measure({ unit: c.unit, from: now, to: newDueAt }));
+    apply(c, await schedule({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: now }), true);
   } else if (c.status === 'paused') {
     if (asGiven && pausedSince) {
       // What is left is the clock time from where the clock stopped to the new deadline (negative when the
@@ -122,12 +185,12 @@ export async function extendClock(c: Clock, newDueAt: string, now: string, recor
       const stoppedAt = Date.parse(pausedSince) > Date.parse(c.startedAt) ? pausedSince : c.startedAt;
       const left =
         Date.parse(newDueAt) >= Date.parse(stoppedAt)
-          ? await writes.measureClock({ unit: c.unit, from: stoppedAt, to: newDueAt })
-          : -(await writes.measureClock({ unit: c.unit, from: newDueAt, to: stoppedAt }));
+          ? await measure({ unit: c.unit, from: stoppedAt, to: newDueAt })
+          : -(await measure({ unit: c.unit, from: newDueAt, to: stoppedAt }));
       c.budgetMs = c.consumedMs + left;
       c.remainingMs = left;
     } else {
-      const extra = await writes.measureClock({ unit: c.unit, from: c.dueAt, to: newDueAt });
+      const extra = await measure({ unit: c.unit, from: c.dueAt, to: newDueAt });
       c.budgetMs += extra;
       c.remainingMs = (c.remainingMs ?? 0) + extra;
     }
@@ -147,7 +210,7 @@ export async function extendClock(c: Clock, newDueAt: string, now: string, recor
 export async function recomputeClock(c: Clock): Promise<boolean> {
   if (c.status !== 'running' || !c.runningSince || !c.provisional || c.unit !== 'working-days') return false;
   const before = c.dueAt;
-  apply(c, await writes.scheduleClock({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: c.runningSince }), false);
+  apply(c, await schedule({ unit: c.unit, budgetMs: c.budgetMs, consumedMs: c.consumedMs, from: c.runningSince }), false);
   // A supervisor's deadline stays where it was asked for, whatever the new calendar counts.
   const asked = c.extensions.at(-1)?.to;
   if (asked && patched(extensionAsGivenPatch)) holdDeadline(c, { notBefore: asked });

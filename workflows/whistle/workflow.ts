@@ -2,6 +2,7 @@ import { condition, isCancellation } from '@temporalio/workflow';
 import type { WhistleInput, WhistleState } from './messages';
 import { registerWhistleHandlers } from './handlers';
 import { WhistleRun } from './run';
+import { decideClockPatches } from '../shared/clocks';
 
 /**
  * "Subdistrict Initiates, Departments Check In" (街乡吹哨、部门报到): one escalation of a case to one or
@@ -9,6 +10,7 @@ import { WhistleRun } from './run';
  * report (co-handlers to the lead); the supervisor settles disputes or closes it; then both sides rate.
  */
 export async function whistleWorkflow(input: WhistleInput): Promise<WhistleState> {
+  decideClockPatches();
   const w = new WhistleRun(input);
   registerWhistleHandlers(w);
 
