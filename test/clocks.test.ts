@@ -1,5 +1,5 @@
 import { WorkingCalendar } from '../activities/calendar/activities';
-import { dueMilestones, extendClock, goalMs, nextMilestoneAt, pauseClock, recomputeClock, resumeClock, startClock, stopClock } from '../workflows/shared/clocks';
+import { dueMilestones, extendClock, goalMs, nextMilestoneAt, pauseClock, plainTimeHerePatch, recomputeClock, resumeClock, startClock, stopClock } from '../workflows/shared/clocks';
 import type { Clock } from '../workflows/shared/messages';
 
 /**
@@ -12,17 +12,19 @@ import type { Clock } from '../workflows/shared/messages';
  */
 
 let mockCalendar: WorkingCalendar;
-let mockPatched = true;
+let mockPatched: boolean | ((id: string) => boolean) = true;
+let mockCalendarCalls = 0;
 jest.mock('../workflows/shared/activities', () => {
   const calendar = {
-    scheduleClock: async (input: Parameters<WorkingCalendar['schedule']>[0]) => mockCalendar.schedule(input),
-    measureClock: async (input: { unit: Parameters<WorkingCalendar['measure']>[0]; from: string; to: string }) =>
-      mockCalendar.measure(input.unit, Date.parse(input.from), Date.parse(input.to)),
+    scheduleClock: async (input: Parameters<WorkingCalendar['schedule']>[0]) => (mockCalendarCalls++, mockCalendar.schedule(input)),
+    measureClock: async (input: { unit: Parameters<WorkingCalendar['measure']>[0]; from: string; to: string }) => (
+      mockCalendarCalls++, mockCalendar.measure(input.unit, Date.parse(input.from), Date.parse(input.to))
+    ),
   };
   // The clocks reach the calendar through `writes` (local activities since the local-writes patch).
   return { activities: calendar, writes: calendar };
 });
-jest.mock('@temporalio/workflow', () => ({ ...jest.requireActual('@temporalio/workflow'), patched: () => mockPatched }));
+jest.mock('@temporalio/workflow', () => ({ ...jest.requireActual('@temporalio/workflow'), patched: (id: string) => (typeof mockPatched === 'function' ? mockPatched(id) : mockPatched) }));
 
 const hour = 3_600_000;
 const day = 24 * hour;
@@ -282,5 +284,43 @@ describe('stopping, and which milestone is next', () => {
       ['a', 'warning-50'],
     ]);
     expect(dueMilestones([a], Date.parse(sh('2026-11-23T21:59:59.999')))).toEqual([]);
+  });
+});
+
+describe('plain time placed in the workflow (patched: clocks-plain-time-here)', () => {
+  /** Starts, pauses, resumes and extends a clock as a case does, returning it and the calendar calls made. */
+  async function lifeOf(unit: Clock['unit'], budgetMs: number, patchedNow: boolean): Promise<{ clock: Clock; calls: number }> {
+    // Every other patch as the current code runs; only this one on or off.
+    mockPatched = (id) => id !== plainTimeHerePatch || patchedNow;
+    mockCalendarCalls = 0;
+    const from = sh('2026-09-30T16:20:00.123');
+    const clock = await startClock({ id: 'task:T1', kind: 'task', taskId: 'T1', unit, budgetMs, from, assignee: owner, paused: false });
+    await pauseClock(clock, new Date(Date.parse(from) + budgetMs / 3).toISOString());
+    await resumeClock(clock, new Date(Date.parse(from) + budgetMs).toISOString());
+    await extendClock(clock, new Date(Date.parse(clock.dueAt) + 7_777).toISOString(), new Date(Date.parse(from) + budgetMs * 1.2).toISOString(), extension('x'));
+    await pauseClock(clock, new Date(Date.parse(from) + budgetMs * 1.5).toISOString());
+    await extendClock(clock, sh('2026-10-09T09:00:00'), new Date(Date.parse(from) + budgetMs * 1.6).toISOString(), extension('x'), new Date(Date.parse(from) + budgetMs * 1.5).toISOString());
+    await resumeClock(clock, new Date(Date.parse(from) + budgetMs * 2).toISOString());
+    return { clock, calls: mockCalendarCalls };
+  }
+
+  it.each<[Clock['unit'], number]>([
+    ['minutes', 30 * 60_000],
+    ['minutes', 20_001],
+    ['hours', 2.5 * hour],
+    ['days', 3 * day],
+    ['days', 1],
+  ])('%s, %i ms: the same clock as the calendar activity gives, without asking it', async (unit, budgetMs) => {
+    const byCalendar = await lifeOf(unit, budgetMs, false);
+    const here = await lifeOf(unit, budgetMs, true);
+    expect(byCalendar.calls).toBeGreaterThan(0);
+    expect(here.calls).toBe(0);
+    expect(here.clock).toEqual(byCalendar.clock);
+  });
+
+  it('working days still ask the calendar (holidays decide)', async () => {
+    const here = await lifeOf('working-days', 2 * day, true);
+    expect(here.calls).toBeGreaterThan(0);
+    expect(here.clock).toEqual((await lifeOf('working-days', 2 * day, false)).clock);
   });
 });
