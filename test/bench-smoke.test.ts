@@ -37,8 +37,12 @@ describe('npm run bench -- --quick', () => {
       'history.ours': l.history.ours,
       'history.bare': l.history.bare,
     };
-    const { 'repeat-rule': repeat, timers, memory, scaling } = result.bench;
+    const { 'repeat-rule': repeat, timers, memory, scaling, transition } = result.bench;
     Object.assign(numbers, {
+      'transition.apiP50': transition.apiP50,
+      'transition.directP50': transition.directP50,
+      'transition.workflowTaskP50': transition.workflowTaskP50,
+      'transition.writeP50': transition.writeP50,
       'repeat-rule.ratioP50': repeat.ratioP50,
       'timers.firedMs.p99': timers.firedMs.p99,
       'memory.embedded.loaded.rssMb': memory.embedded.loaded.rssMb,
@@ -49,6 +53,8 @@ describe('npm run bench -- --quick', () => {
     const notNumeric = Object.entries(numbers).filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v));
     expect(notNumeric).toEqual([]);
     expect(l.updatesPerLifecycle).toBe(7);
+    // One change, one write: the accept update's workflow task runs one local activity.
+    expect(transition.localActivitiesPerUpdate).toBe(1);
     // The table is printed above the JSON line.
     expect(stdout).toContain('P1 lifecycle throughput ours/bare (median)');
   }, 600_000);

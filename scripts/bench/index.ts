@@ -8,6 +8,7 @@ import { repeatRule } from './repeat-rule';
 import { timers } from './timers';
 import { memory } from './memory';
 import { scaling } from './scaling';
+import { transition } from './transition';
 
 /**
  * `npm run bench [-- --quick] [-- --only lifecycle,timers]`: issue 13's benchmark. Runs each section in turn
@@ -16,6 +17,7 @@ import { scaling } from './scaling';
  */
 const sections: Section[] = [
   lifecycle,
+  transition,
   repeatRule,
   timers,
   memory,

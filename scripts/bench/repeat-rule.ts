@@ -25,7 +25,8 @@ import type { BenchOptions, Figure, Section, SectionResult } from './section';
 const station = 'qianggen';
 const service = 'home-plumbing-repair';
 
-async function freshDatabase(o: BenchOptions): Promise<{ database: Database; dispose: () => Promise<void> }> {
+/** A fresh database for an in-process measurement: PGlite in a temp dir, or its own database on DATABASE_URL's server. */
+export async function freshDatabase(o: BenchOptions): Promise<{ database: Database; dispose: () => Promise<void> }> {
   if (!o.databaseUrl) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bench-repeat-'));
     const database = await openDatabase({ pgliteDir: dir });
