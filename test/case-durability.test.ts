@@ -61,6 +61,8 @@ describe('a case survives crashes and long lives', () => {
       return (q.runs ?? 0) >= 1 && q;
     }, 20_000, 'a continue-as-new');
     expect((await h.describe()).runId).not.toBe(firstRun);
+    // The run that decided to continue as new, replayed (and recorded) with its decision.
+    await keepHistory(stack, stack.client.workflow.getHandle(h.workflowId, firstRun), 'case-continued-as-new', firstRun);
     expect(s.stage).toBe('diagnose');
     expect(s.repeats!.length).toBeGreaterThanOrEqual(6);
     expect(s.clocks!.find((c) => c.kind === 'resolution')!.status).toBe('running');

@@ -14,13 +14,14 @@ export const historiesDir = path.join(__dirname, '..', 'histories');
  * it in test/histories (the CLI's JSON export), where CI replays it from then on. Histories of earlier code
  * stay: record a new path with RECORD_HISTORIES_SUFFIX so they guard the patches beside it.
  */
-export async function keepHistory(stack: Stack, handle: WorkflowHandle, name: string): Promise<void> {
+/** `runId`: one run of the workflow (e.g. the one that continued as new), as the handle was got for it; else its latest. */
+export async function keepHistory(stack: Stack, handle: WorkflowHandle, name: string, runId?: string): Promise<void> {
   const history = await handle.fetchHistory();
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
   if (process.env.RECORD_HISTORIES !== '1') return;
   const cli = temporalExecutable();
   if (cli.type !== 'existing-path') throw new Error('recording histories needs the Temporal CLI in .tools/bin');
-  const { stdout } = await promisify(execFile)(cli.path, ['workflow', 'show', '--address', stack.env.address, '-w', handle.workflowId, '-o', 'json'], {
+  const { stdout } = await promisify(execFile)(cli.path, ['workflow', 'show', '--address', stack.env.address, '-w', handle.workflowId, ...(runId ? ['-r', runId] : []), '-o', 'json'], {
     maxBuffer: 64 * 1024 * 1024,
   });
   // RECORD_HISTORIES_SUFFIX records a new path beside the histories it must not replace (e.g. `.local-writes`).

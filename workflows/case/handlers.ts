@@ -64,7 +64,7 @@ export function registerHandlers(c: CaseRun): void {
   });
 
   // Every update of the case (here, in whistles.ts and partners.ts) answers with the case once settled.
-  const register: CaseUpdates = updateRegistrar(c, (fn) => c.exclusive(fn), () => c.settled());
+  const register: CaseUpdates = updateRegistrar(c, (fn) => c.onMessage(fn), () => c.settled());
 
   register(acceptUpdate, checkAcceptance, accept);
   register(diagnoseUpdate, checkDiagnosis, diagnose);
@@ -77,7 +77,7 @@ export function registerHandlers(c: CaseRun): void {
   register(extendDeadlineUpdate, checkExtension, extend, checkExtensionReach);
   register(repeatDemandUpdate, checkRepeat, repeat);
 
-  setHandler(calendarChangedSignal, ({ years }) => c.exclusive(() => recompute(c, years)));
+  setHandler(calendarChangedSignal, ({ years }) => c.onMessage(() => recompute(c, years)));
   registerCaseWhistles(c, register);
   registerCasePartners(c, register, completeTask);
 }

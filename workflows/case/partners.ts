@@ -12,7 +12,7 @@ import type { CaseRun, CaseUpdates } from './run';
  */
 export function registerCasePartners(c: CaseRun, register: CaseUpdates, completeTask: CompleteTask): void {
   register(partnerReplyUpdate, checkPartnerReply, (c, r) => reply(c, r, completeTask));
-  setHandler(deliveryReportSignal, (report) => c.exclusive(() => delivery(c, report)));
+  setHandler(deliveryReportSignal, (report) => c.onMessage(() => delivery(c, report)));
 }
 
 type CompleteTask = (c: CaseRun, t: Command<TaskCompletion>) => Promise<void>;

@@ -28,6 +28,13 @@ export const milestoneWritesTogetherPatch = 'case-milestone-writes-together';
  * local activity once the case is quiet (`writeWhenQuiet`), not one activity per event or notice in turn.
  */
 export const oneWritePerChangePatch = 'case-one-write-per-change';
+/**
+ * Patch id (listed in workflow.ts): the history size that decides continue-as-new is the one seen when a
+ * message or a timer came in (`heard`), not the current activation's. An activation that only hands over a
+ * local activity's result can carry a different size live than on replay (when the result came back in a
+ * workflow task of its own, replay hands it over one task earlier), so deciding there could differ on replay.
+ */
+export const sizeWhenHeardPatch = 'case-size-when-heard';
 const defaultHistoryLimit = 10_000;
 
 /** A write kept until the case is quiet (oneWritePerChangePatch): an event (or a failure's marker), a notice, the opening. */
@@ -60,10 +67,14 @@ export class CaseRun {
   private readonly together: boolean;
   private pending: PendingWrite[] = [];
   private flushing = false;
+  /** Behind sizeWhenHeardPatch: the history's size as last seen when something came in from outside. */
+  private readonly sizeWhenHeard: boolean;
+  private heardSize = { length: 0, suggested: false };
 
   constructor(private readonly input: OpenCaseInput) {
     this.historyLimit = input.historyLimit ?? defaultHistoryLimit;
     this.together = patched(oneWritePerChangePatch);
+    this.sizeWhenHeard = patched(sizeWhenHeardPatch);
     this.state = input.carried
       ? { ...input.carried, runs: (input.carried.runs ?? 0) + 1 }
       : {
@@ -226,6 +237,21 @@ export class CaseRun {
     this.clockVersion++;
   }
 
+  /**
+   * Notes the history's size where an update, a signal or a timer came in: those activations are the same
+   * live and on replay (sizeWhenHeardPatch). Call it first thing in the handler, before any await.
+   */
+  heard(): void {
+    const info = workflowInfo();
+    this.heardSize = { length: info.historyLength, suggested: info.continueAsNewSuggested };
+  }
+
+  /** A message's change: its history size noted (`heard`), then run in turn like every change. */
+  onMessage<T>(fn: () => Promise<T>): Promise<T> {
+    this.heard();
+    return this.exclusive(fn);
+  }
+
   /* ---------- serialising changes ---------- */
 
   /** Runs one change at a time: handlers, the clock watcher and stage steps never interleave their writes. */
@@ -322,7 +348,8 @@ export class CaseRun {
    */
   async waitFor(done: () => boolean, timeoutMs?: number): Promise<boolean> {
     const timeoutAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.historyLimit;
+    const size = () => (this.sizeWhenHeard ? this.heardSize : { length: workflowInfo().historyLength, suggested: workflowInfo().continueAsNewSuggested });
+    const tooLong = () => size().suggested || size().length > this.historyLimit;
     const wake = () => done() || (tooLong() && !this.serial.busy && allHandlersFinished() && this.written());
     this.waitingFor = done;
     try {
@@ -423,6 +450,7 @@ export class CaseRun {
       version: () => this.clockVersion,
       stopped: () => this.finished,
       fire: () => this.exclusive(() => this.fireDueMilestones()),
+      expired: () => this.heard(),
     });
   }
 

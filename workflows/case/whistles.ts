@@ -19,7 +19,7 @@ export function registerCaseWhistles(c: CaseRun, register: CaseUpdates): void {
   });
 
   setHandler(whistleCompletedSignal, ({ whistleId, ...outcome }) =>
-    c.exclusive(async () => {
+    c.onMessage(async () => {
       const escalation = c.state.escalations?.find((e) => e.whistleId === whistleId);
       if (!escalation || escalation.status === 'settled') return;
       escalation.status = 'settled';

@@ -3,7 +3,7 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { activities } from '../shared/activities';
 import { type CaseState, caseStateQuery, type OpenCaseInput } from './messages';
 import { registerHandlers } from './handlers';
-import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, oneWritePerChangePatch, system } from './run';
+import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, oneWritePerChangePatch, sizeWhenHeardPatch, system } from './run';
 import { decideClockPatches, extensionAsGivenPatch, plainTimeHerePatch } from '../shared/clocks';
 
 /** Patch ids: histories recorded before a patch keep replaying the code they ran. */
@@ -20,6 +20,8 @@ export const patches = {
   oneWritePerChange: oneWritePerChangePatch,
   /** Clocks in plain time (minutes, hours, days) are placed by arithmetic in the workflow, not by an activity. */
   plainTimeHere: plainTimeHerePatch,
+  /** Continue-as-new is decided on the history size seen when a message or timer came in. */
+  sizeWhenHeard: sizeWhenHeardPatch,
 } as const;
 
 /**

@@ -249,13 +249,20 @@ export function dueMilestones(clocks: Clock[], now: number): { clock: Clock; mil
  * Runs beside a workflow's steps until `stopped`: one durable timer for the next milestone of the clocks,
  * re-planned whenever `version` changes (a clock started, stopped or moved); `fire` handles what is due.
  */
-export async function watchMilestones(o: { clocks: () => Clock[]; version: () => number; stopped: () => boolean; fire: () => Promise<void> }): Promise<void> {
+export async function watchMilestones(o: {
+  clocks: () => Clock[];
+  version: () => number;
+  stopped: () => boolean;
+  fire: () => Promise<void>;
+  /** Called in the activation where the timer ran out, before `fire`. */
+  expired?: () => void;
+}): Promise<void> {
   while (!o.stopped()) {
     const version = o.version();
     const next = nextMilestoneAt(o.clocks());
     const changed = () => o.version() !== version || o.stopped();
     if (next === undefined) await condition(changed);
-    else if (next > Date.now()) await condition(changed, next - Date.now());
+    else if (next > Date.now() && !(await condition(changed, next - Date.now()))) o.expired?.();
     if (o.stopped()) return;
     await o.fire();
   }
