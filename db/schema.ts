@@ -102,6 +102,11 @@ export const deadlineClasses = pgTable('deadline_classes', {
   callBackAfterHours: doublePrecision('call_back_after_hours').notNull().default(72),
   /** Calendar hours after closure during which an unsatisfied evaluation reopens the case. */
   reopenWindowHours: doublePrecision('reopen_window_hours').notNull().default(360),
+  /**
+   * Supervision: an open case with no progress (an action by a person) for this many calendar hours is
+   * stuck as idle. Null: the service's default (STUCK_IDLE_AFTER).
+   */
+  idleAfterHours: doublePrecision('idle_after_hours'),
 });
 
 /* ---------- China's official working-day calendar ---------- */
@@ -223,6 +228,17 @@ export const cases = pgTable(
      */
     repeatPhoneKey: text('repeat_phone_key'),
     repeatNameKey: text('repeat_name_key'),
+    /* Supervision (api/supervision): what the stuck query reads, kept current by the projection. */
+    /** The staff member who owns the case (首接负责). */
+    owner: text('owner'),
+    /** The last action by a person (not the system's clocks): what "idle" is measured from. */
+    lastProgressAt: timestamp('last_progress_at', { withTimezone: true }),
+    /** Since when the case waits on the resident (paused). */
+    pausedSince: timestamp('paused_since', { withTimezone: true }),
+    /** Closed, the resident's evaluation not in: when the call-back falls due. Null otherwise. */
+    callBackDueAt: timestamp('call_back_due_at', { withTimezone: true }),
+    /** The running commitments past their deadline: which, since when, whose. */
+    overdueCommitments: jsonb('overdue_commitments').$type<OverdueCommitment[]>().notNull().default([]),
   },
   (t) => [
     index('cases_station_opened_idx').on(t.stationId, t.openedAt),
@@ -232,8 +248,23 @@ export const cases = pgTable(
     // The repeat rule looks up open cases only; the predicate is a literal so every plan can use them.
     index('cases_open_phone_key_idx').on(t.stationId, t.serviceCode, t.repeatPhoneKey).where(sql`${t.stage} <> 'closed'`),
     index('cases_open_name_key_idx').on(t.stationId, t.serviceCode, t.repeatNameKey).where(sql`${t.stage} <> 'closed'`),
+    // The stuck query's candidates (api/supervision/stuck.ts): each reason reads one small partial index.
+    index('cases_stuck_overdue_idx').on(t.nextDueAt).where(sql`${t.overdue}`),
+    index('cases_stuck_idle_idx').on(t.lastProgressAt).where(sql`${t.resolution} is null and ${t.stage} <> 'closed'`),
+    index('cases_stuck_paused_idx').on(t.pausedSince).where(sql`${t.paused}`),
+    index('cases_stuck_call_back_idx').on(t.callBackDueAt).where(sql`${t.callBackDueAt} is not null`),
   ],
 );
+
+/** A commitment past its deadline, as the case row lists it for supervisors. */
+export interface OverdueCommitment {
+  /** response, resolution or task:<id>. */
+  clock: string;
+  kind: string;
+  dueAt: string;
+  /** Who owes it: the case's owner, or a task's assignee. */
+  assignee: { kind: string; id: string };
+}
 
 /** Append-only timeline. `eventKey` makes every write idempotent: a retried activity never writes twice. */
 export const caseEvents = pgTable(
@@ -285,8 +316,15 @@ export const notifications = pgTable(
     /** Set when the notice is pushed through the partner's channels. */
     deliveryStatus: text('delivery_status').$type<DeliveryStatus>(),
     deliveredVia: text('delivered_via').$type<ChannelType>(),
+    /** A supervisor's inbox: when and by whom the alert was acknowledged (null: unread). */
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedBy: text('acknowledged_by'),
   },
-  (t) => [index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt), index('notifications_case_idx').on(t.caseId, t.createdAt)],
+  (t) => [
+    index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt),
+    index('notifications_case_idx').on(t.caseId, t.createdAt),
+    index('notifications_unreachable_idx').on(t.caseId).where(sql`${t.deliveryStatus} = 'unreachable'`),
+  ],
 );
 
 /** delivering: channels are being tried; unreachable: every channel gave up (dead letter, a supervisor may retry). */
@@ -425,7 +463,33 @@ export const whistleCalls = pgTable(
     replacedBy: text('replaced_by'),
     replaces: text('replaces'),
   },
-  (t) => [primaryKey({ columns: [t.whistleId, t.departmentId] }), index('whistle_calls_department_idx').on(t.departmentId, t.state, t.dueAt)],
+  (t) => [
+    primaryKey({ columns: [t.whistleId, t.departmentId] }),
+    index('whistle_calls_department_idx').on(t.departmentId, t.state, t.dueAt),
+    // The stuck query's missed check-ins and overdue reports.
+    index('whistle_calls_stuck_idx').on(t.dueAt).where(sql`${t.state} <> 'done'`),
+  ],
+);
+
+/**
+ * Supervision: activities of a workflow failing attempt after attempt (written by the worker's activity
+ * interceptor, temporal/problems.ts), one row per activity while it keeps failing; removed when it succeeds.
+ */
+export const workflowProblems = pgTable(
+  'workflow_problems',
+  {
+    workflowId: text('workflow_id').notNull(),
+    /** The activity's id within its workflow (local activities: their sequence number). */
+    activityId: text('activity_id').notNull(),
+    activityType: text('activity_type').notNull(),
+    local: boolean('local').notNull().default(false),
+    attempt: integer('attempt').notNull(),
+    /** The latest failure's error name and message, cut to 500 characters. */
+    lastFailure: text('last_failure').notNull(),
+    firstFailedAt: timestamp('first_failed_at', { withTimezone: true }).notNull(),
+    lastFailedAt: timestamp('last_failed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.activityId] }), index('workflow_problems_failed_idx').on(t.firstFailedAt)],
 );
 
 /** Per station and day counter behind human-readable case ids. */

@@ -39,10 +39,10 @@ export const demo = {
     { partnerId: 'red-armband-volunteers', serviceCode: 'volunteer-registration' },
   ],
   deadlineClasses: [
-    { code: 'emergency', name: 'Emergency / life safety', nameZh: '紧急（涉及生命安全）', responseGoal: 1, responseUnit: 'hours' as const, resolutionGoal: 2, resolutionUnit: 'hours' as const, escalateOnBreach: true },
-    { code: 'utilities', name: 'Water, power, gas, heating; extreme weather', nameZh: '水电气热、极端天气', responseGoal: 2, responseUnit: 'hours' as const, resolutionGoal: 24, resolutionUnit: 'hours' as const, escalateOnBreach: true },
-    { code: 'general', name: 'General', nameZh: '一般', responseGoal: 24, responseUnit: 'hours' as const, resolutionGoal: 7, resolutionUnit: 'working-days' as const, escalateOnBreach: false },
-    { code: 'complex', name: 'Complex', nameZh: '复杂', responseGoal: 24, responseUnit: 'hours' as const, resolutionGoal: 15, resolutionUnit: 'working-days' as const, escalateOnBreach: false },
+    { code: 'emergency', name: 'Emergency / life safety', nameZh: '紧急（涉及生命安全）', responseGoal: 1, responseUnit: 'hours' as const, resolutionGoal: 2, resolutionUnit: 'hours' as const, escalateOnBreach: true, idleAfterHours: 1 },
+    { code: 'utilities', name: 'Water, power, gas, heating; extreme weather', nameZh: '水电气热、极端天气', responseGoal: 2, responseUnit: 'hours' as const, resolutionGoal: 24, resolutionUnit: 'hours' as const, escalateOnBreach: true, idleAfterHours: 4 },
+    { code: 'general', name: 'General', nameZh: '一般', responseGoal: 24, responseUnit: 'hours' as const, resolutionGoal: 7, resolutionUnit: 'working-days' as const, escalateOnBreach: false, idleAfterHours: 48 },
+    { code: 'complex', name: 'Complex', nameZh: '复杂', responseGoal: 24, responseUnit: 'hours' as const, resolutionGoal: 15, resolutionUnit: 'working-days' as const, escalateOnBreach: false, idleAfterHours: 120 },
   ],
   /** Check-in and report deadlines of a whistle (Pinggu: check in within 30 minutes when urgent). */
   whistleUrgencies: [

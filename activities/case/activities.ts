@@ -62,6 +62,8 @@ async function insertOpening(tx: Tx, given: CaseOpenedInput): Promise<void> {
       ...openingKeys(input.resident),
       stage: 'accept',
       openedBy: input.openedBy.id,
+      owner: input.openedBy.id,
+      lastProgressAt: openedAt,
       openedAt,
       updatedAt: openedAt,
       relatedCaseId: input.relatedCaseId ?? null,
@@ -125,10 +127,26 @@ async function projectCase(tx: Tx, e: CaseEventInput): Promise<void> {
       paused: p.paused,
       resolution: p.resolution,
       ...(p.partnerUnreachable === undefined ? {} : { partnerUnreachable: p.partnerUnreachable }),
+      ...supervisionColumns(p),
       updatedAt: new Date(e.at),
       projectionSeq: e.seq,
     })
     .where(and(eq(cases.id, e.caseId), lt(cases.projectionSeq, e.seq)));
+}
+
+const instant = (iso: string | null | undefined) => (iso ? new Date(iso) : null);
+
+/** Supervision's columns, from a projection that carries them (older ones leave them as they are). */
+function supervisionColumns(p: CaseProjection): Partial<typeof cases.$inferInsert> {
+  if (p.overdueCommitments === undefined) return {};
+  return {
+    ...(p.owner ? { owner: p.owner } : {}),
+    // A case without a person's action since these columns keeps the backfilled (or opening) value.
+    ...(p.lastProgressAt ? { lastProgressAt: new Date(p.lastProgressAt) } : {}),
+    pausedSince: instant(p.pausedSince),
+    callBackDueAt: instant(p.callBackDueAt),
+    overdueCommitments: p.overdueCommitments,
+  };
 }
 
 /**

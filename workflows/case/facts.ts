@@ -1,4 +1,4 @@
-import type { CaseState, Task } from './messages';
+import type { CaseProjection, CaseState, Task } from './messages';
 import type { Clock } from '../shared/messages';
 
 /**
@@ -29,3 +29,23 @@ export const openTasks = (state: CaseState, kind?: Task['assignee']['kind']): Ta
 
 /** Whistles of the case still open: their departments are at work (closure waits for them). */
 export const openWhistles = (state: CaseState) => (state.escalations ?? []).filter((e) => e.status === 'open' && e.whistleId !== undefined);
+
+/** The name a client gives a clock: response, resolution or task:<id> (what a deadline extension names). */
+export const clockName = (c: Clock): string => (c.kind === 'task' ? `task:${c.taskId}` : c.kind);
+
+/**
+ * What supervisors' stuck query reads from the case row: its owner, its last progress, since when it waits
+ * on the resident, when a call-back falls due and which commitments are past their deadline (and whose).
+ */
+export function supervision(s: CaseState, clocks: Clock[]): Required<Pick<CaseProjection, 'lastProgressAt' | 'pausedSince' | 'callBackDueAt' | 'overdueCommitments'>> & { owner: string } {
+  const awaitingEvaluation = s.closure !== undefined && s.evaluation === undefined && s.stage !== 'closed' && s.rules !== undefined;
+  return {
+    owner: s.owner ?? s.openedBy.id,
+    lastProgressAt: s.lastProgressAt ?? null,
+    pausedSince: s.paused?.since ?? null,
+    callBackDueAt: awaitingEvaluation ? new Date(Date.parse(s.closure!.at) + s.rules!.callBackAfterHours * 3_600_000).toISOString() : null,
+    overdueCommitments: clocks
+      .filter((c) => active(c) && c.breachedAt !== undefined)
+      .map((c) => ({ clock: clockName(c), kind: c.kind, dueAt: c.dueAt, assignee: c.assignee })),
+  };
+}

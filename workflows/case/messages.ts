@@ -241,6 +241,15 @@ export interface CaseProjection {
   resolution: string | null;
   /** Absent in projections of workflows recorded before partner delivery. */
   partnerUnreachable?: boolean;
+  /* Supervision's columns (absent in projections recorded before them): */
+  owner?: string;
+  /** The last action by a person; absent until one came in after these columns. */
+  lastProgressAt?: string | null;
+  pausedSince?: string | null;
+  /** Closed, the evaluation not in: when the call-back is due. */
+  callBackDueAt?: string | null;
+  /** Running commitments past their deadline. */
+  overdueCommitments?: { clock: string; kind: string; dueAt: string; assignee: Assignee }[];
 }
 
 export interface CaseState {
@@ -291,6 +300,8 @@ export interface CaseState {
   seq?: number;
   /** How many times the workflow continued as new. */
   runs?: number;
+  /** The last action by a person (an update, a reply), for supervisors' "idle". */
+  lastProgressAt?: string;
 }
 
 /* ---------- messages ---------- */

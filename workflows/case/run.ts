@@ -10,7 +10,7 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { writes } from '../shared/activities';
 import type { CaseProjection, CaseState, OpenCaseInput, Stage } from './messages';
 import type { Actor, Assignee, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
-import { isOverdue, isProvisional, nextDueAt, openTasks } from './facts';
+import { isOverdue, isProvisional, nextDueAt, openTasks, supervision } from './facts';
 import { stageIndex } from './rules';
 import { dueMilestones, goalMs, startClock, watchMilestones } from '../shared/clocks';
 import { Serial } from '../shared/serial';
@@ -133,14 +133,16 @@ export class CaseRun {
   /* ---------- the read model and visibility ---------- */
 
   projection(): CaseProjection {
+    const s = this.state;
     return {
-      stage: this.state.stage,
-      overdue: this.state.overdue ?? false,
+      stage: s.stage,
+      overdue: s.overdue ?? false,
       nextDueAt: nextDueAt(this.clocks) ?? null,
       provisional: isProvisional(this.clocks),
-      paused: this.state.paused !== undefined,
-      resolution: this.state.closure?.resolution ?? null,
-      partnerUnreachable: (this.state.unreachable ?? []).length > 0,
+      paused: s.paused !== undefined,
+      resolution: s.closure?.resolution ?? null,
+      partnerUnreachable: (s.unreachable ?? []).length > 0,
+      ...supervision(s, this.clocks),
     };
   }
 
@@ -149,6 +151,7 @@ export class CaseRun {
     this.state.overdue = isOverdue(this.clocks);
     const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
     const at = this.now();
+    if (actor.role !== 'system') this.state.lastProgressAt = at;
     const projection = this.projection();
     const due = projection.nextDueAt;
     upsertSearchAttributes([
