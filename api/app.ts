@@ -6,6 +6,7 @@ import { calendarRouter } from './calendar/routes';
 import { casesRouter } from './cases/routes';
 import type { AppDeps } from './http/deps';
 import { healthRouter } from './health/routes';
+import { metricsRouter } from './metrics/routes';
 import { notificationsRouter } from './notifications/routes';
 import { openApiDocument, registry } from './http/openapi';
 import { partnerRepliesRouter } from './partners/replies';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(deps.config.PUBLIC_URL));
   });
+  app.use(metricsRouter(deps));
 
   app.use(
     '/api',

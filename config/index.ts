@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -47,6 +48,18 @@ const duration = (fallback: string) =>
       return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
     })
     .pipe(z.number().int().positive('must be longer than zero'));
+
+/**
+ * `ip:port` (an IPv6 address in brackets) with a port of 1–65535, as the Temporal runtime's Prometheus exporter
+ * binds it (it takes no host names): its host and port, or undefined when it is not one.
+ */
+export function splitBindAddress(v: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
+  const port = Number(m?.[3]);
+  if (!m || port < 1 || port > 65535) return undefined;
+  if (m[1] !== undefined ? !net.isIPv6(m[1]) : !net.isIPv4(m[2]!)) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -107,6 +120,21 @@ export const configSchema = z.object({
   DELIVERY_RETRY_WINDOW: duration('30m'),
   DEAD_LETTER_KEEP: duration('30d'),
 
+  /* Monitoring (README "Metrics"): GET /metrics's bearer token; where the worker's Temporal runtime serves Prometheus metrics. */
+  METRICS_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent as "Authorization: Bearer <token>")')
+      .optional(),
+  ),
+  WORKER_METRICS_ADDRESS: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => splitBindAddress(v) !== undefined, { message: 'must be ip:port, e.g. 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464 (an IP address, not a host name)' })
+      .optional(),
+  ),
+
   /* The worker's memory and concurrency bounds (README "Configuration"); see workerTuning below. */
   WORKER_MAX_CACHED_WORKFLOWS: count(100, 0),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 2),
@@ -125,7 +153,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & { dataDir: string };
 
 /** Never echoed in an error line: they carry credentials. */
-const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN']);
+const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN', 'METRICS_TOKEN']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -6,6 +6,7 @@ import { loadConfig, runMain, workerTuning } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig, noReplyUrlWarning, replyBaseUrl } from '../config/boot';
 import { createLogger } from '../config/logger';
 import { assertPortFree, type NeededPort, PortInUseError } from '../config/ports';
+import { splitBindAddress } from '../config/index';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { demo } from '../db/seed';
 import { connectClient, connectWorkerConnection } from '../temporal/client';
@@ -23,7 +24,6 @@ import { createWorker } from '../temporal/worker';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
-  installTemporalRuntime(log);
   const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (code: number) =>
@@ -53,7 +53,11 @@ runMain(async () => {
       ports.push({ port: config.TEMPORAL_DEV_PORT, host: '127.0.0.1', variable: 'TEMPORAL_DEV_PORT', what: 'the Temporal dev server' });
       ports.push({ port: config.TEMPORAL_UI_PORT, host: '127.0.0.1', variable: 'TEMPORAL_UI_PORT', what: 'the Temporal UI' });
     }
+    const metrics = config.WORKER_METRICS_ADDRESS ? splitBindAddress(config.WORKER_METRICS_ADDRESS) : undefined;
+    if (metrics) ports.push({ ...metrics, variable: 'WORKER_METRICS_ADDRESS', what: "the worker's metrics" });
     for (const needed of ports) await assertPortFree(needed);
+    // After the port checks: the runtime binds WORKER_METRICS_ADDRESS at once (its metrics are in GET /metrics too).
+    installTemporalRuntime(log, { metricsAddress: config.WORKER_METRICS_ADDRESS });
 
     let address = config.TEMPORAL_ADDRESS;
     if (!address) {

@@ -11,7 +11,7 @@ runMain(async () => {
   const config = loadConfig();
   requireExternalServices(config);
   const log = createLogger(config.LOG_LEVEL);
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, { metricsAddress: config.WORKER_METRICS_ADDRESS });
   const database = await openConfiguredDatabase(config);
   await prepareDatabase(database);
   const temporal = temporalSettings(config, config.TEMPORAL_ADDRESS!);

@@ -7,7 +7,8 @@ import type { Auth } from './auth';
 
 /** What the API needs from the rest of the service; tests build the same object. */
 export interface AppDeps {
-  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'>;
+  /** METRICS_TOKEN: GET /metrics's bearer token; absent, /metrics answers loopback clients only. */
+  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'> & Partial<Pick<Config, 'METRICS_TOKEN'>>;
   database: Database;
   client: Client;
   temporal: TemporalSettings;
