@@ -12,9 +12,11 @@ import { openApiDocument, registry } from './http/openapi';
 import { partnerRepliesRouter } from './partners/replies';
 import { partnersRouter } from './partners/routes';
 import { notFound, problemHandler, requireJsonBody } from './http/problems';
+import { supervisionAlertsRouter } from './supervision/alerts';
 import { blowWhistleRouter } from './whistles/blow';
 import { whistleUrgenciesRouter } from './whistles/urgencies';
 import { whistlesRouter } from './whistles/routes';
+import { supervisionRouter } from './supervision/routes';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -54,6 +56,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', assessmentRouter(deps));
   app.use('/api/calendar', calendarRouter(deps));
   app.use('/api/partners', partnersRouter(deps));
+  app.use('/api/supervision/alerts', supervisionAlertsRouter(deps));
+  app.use('/api/supervision', supervisionRouter(deps));
 
   app.use(notFound);
   app.use(problemHandler(deps.log));

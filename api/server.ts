@@ -1,5 +1,5 @@
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings } from '../config/boot';
-import { loadConfig, requireExternalServices, runMain } from '../config';
+import { loadConfig, requireExternalServices, runMain, stuckThresholds } from '../config';
 import { createLogger } from '../config/logger';
 import { connectClient } from '../temporal/client';
 import { registerSearchAttributes } from '../temporal/search-attributes';
@@ -16,7 +16,7 @@ runMain(async () => {
   const temporal = temporalSettings(config, config.TEMPORAL_ADDRESS!);
   const client = await connectClient(temporal);
   await registerSearchAttributes(client.connection, temporal.namespace);
-  const app = createApp({ config, database, client, temporal, auth: createAuth(config), log });
+  const app = createApp({ config, database, client, temporal, auth: createAuth(config), log, stuckThresholds: stuckThresholds(config) });
   const server = createHttpServer(app, { ...config, log }).listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'API listening');
   });

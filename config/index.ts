@@ -140,6 +140,12 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 2),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(100, 1),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(100, 1),
+
+  /* What makes a case stuck beyond its deadlines (README "Supervision"); see stuckThresholds below. */
+  STUCK_IDLE_AFTER: duration('2d'),
+  STUCK_AWAITING_RESIDENT_AFTER: duration('7d'),
+  STUCK_ACTIVITY_ATTEMPTS: count(3, 1),
+  STUCK_WORKFLOW_TASK_ATTEMPTS: count(2, 1),
 }).superRefine((c, ctx) => {
   if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
     ctx.addIssue({
@@ -184,6 +190,19 @@ export function workerTuning(config: Config) {
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+  };
+}
+
+/**
+ * Supervision's thresholds, for the API's stuck query: idle without progress (for deadline classes without
+ * their own idle_after_hours), paused for the resident, and failed attempts of an activity or workflow task.
+ */
+export function stuckThresholds(config: Config) {
+  return {
+    idleAfterMs: config.STUCK_IDLE_AFTER,
+    awaitingResidentAfterMs: config.STUCK_AWAITING_RESIDENT_AFTER,
+    activityAttempts: config.STUCK_ACTIVITY_ATTEMPTS,
+    workflowTaskAttempts: config.STUCK_WORKFLOW_TASK_ATTEMPTS,
   };
 }
 

@@ -2,7 +2,7 @@ import { createHttpServer } from '../api/http/server';
 import path from 'node:path';
 import { createApp } from '../api/app';
 import type { Auth } from '../api/http/auth';
-import { loadConfig, runMain, workerTuning } from '../config';
+import { loadConfig, runMain, stuckThresholds, workerTuning } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig, noReplyUrlWarning, replyBaseUrl } from '../config/boot';
 import { createLogger } from '../config/logger';
 import { assertPortFree, type NeededPort, PortInUseError } from '../config/ports';
@@ -105,7 +105,7 @@ runMain(async () => {
     });
 
     const auth = createAuth(config);
-    const app = createApp({ config, database, client, temporal, auth, log });
+    const app = createApp({ config, database, client, temporal, auth, log, stuckThresholds: stuckThresholds(config) });
     const server = createHttpServer(app, { ...config, log });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve)).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' ? new PortInUseError(config.PORT, 'PORT', 'the API') : err;

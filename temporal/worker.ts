@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { DeliveryConfig } from '../activities/delivery/config';
 import type { Db } from '../db/client';
+import { problemsInterceptor } from './problems';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -55,6 +56,8 @@ export function sdkWorkerOptions(opts: WorkerOptions): SdkWorkerOptions {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities({ db: opts.db, delivery: opts.delivery }),
+    // Activities that keep failing are noted for supervisors (temporal/problems.ts).
+    interceptors: { activity: [problemsInterceptor(opts.db, opts.log)] },
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -4,6 +4,7 @@ import type { Config } from '../../config/index';
 import type { Database } from '../../db/client';
 import type { TemporalSettings } from '../../temporal/client';
 import type { Auth } from './auth';
+import type { StuckThresholds } from '../supervision/reasons';
 
 /** What the API needs from the rest of the service; tests build the same object. */
 export interface AppDeps {
@@ -16,4 +17,6 @@ export interface AppDeps {
   log: Logger;
   /** How long a case change waits for its workflow before the API answers 503 (default 10 s). */
   caseUpdateTimeoutMs?: number;
+  /** What decides "stuck" beyond deadlines (config stuckThresholds); absent: the defaults of api/supervision/reasons.ts. */
+  stuckThresholds?: Partial<StuckThresholds>;
 }

@@ -9,6 +9,7 @@ import { timers } from './timers';
 import { memory } from './memory';
 import { scaling } from './scaling';
 import { transition } from './transition';
+import { stuck } from './stuck';
 
 /**
  * `npm run bench [-- --quick] [-- --only lifecycle,timers]`: issue 13's benchmark. Runs each section in turn
@@ -22,6 +23,7 @@ const sections: Section[] = [
   timers,
   memory,
   scaling,
+  stuck,
 ];
 
 const usage = 'npm run bench [-- --quick] [-- --only <section,…>]   sections: ' + sections.map((s) => s.name).join(', ');

@@ -7,6 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { type DeliveryConfig, defaultDeliveryConfig } from '../../activities/delivery/config';
 import { createApp } from '../../api/app';
+import type { StuckThresholds } from '../../api/supervision/reasons';
 import { createHttpServer, type HttpServerOptions } from '../../api/http/server';
 import { Auth, type Claims } from '../../api/http/auth';
 import { loadConfig } from '../../config';
@@ -65,6 +66,8 @@ export interface StackOptions {
   server?: Partial<Omit<HttpServerOptions, 'log'>>;
   /** The API's port on 127.0.0.1; by default a free one. */
   port?: number;
+  /** Supervision's thresholds (short ones make cases idle or long-paused within a test). */
+  stuck?: Partial<StuckThresholds>;
 }
 
 /** The whole service as `npm start` wires it — dev server, database, worker, HTTP API on a free port. */
@@ -96,7 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   await startWorker();
 
-  const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log });
+  const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log, stuckThresholds: opts.stuck });
   const { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT } = loadConfig({});
   const server = createHttpServer(app, { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, ...opts.server, log });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
