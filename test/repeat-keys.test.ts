@@ -69,7 +69,10 @@ describe(`repeat keys (${databaseKind()}): written before the migration (backfil
     for (const e of before) fs.copyFileSync(path.join(migrationsFolder, `${e.tag}.sql`), path.join(preMigration, `${e.tag}.sql`));
     if (database.kind === 'postgres') await migratePostgres(database.db as never, { migrationsFolder: preMigration });
     else await migratePglite(database.db as never, { migrationsFolder: preMigration });
+    // Today's seed writes a column of a later migration (0005's idle_after_hours): there for the seed only.
+    await database.db.execute(sql`alter table deadline_classes add column idle_after_hours double precision`);
     await seedDemoData(database.db);
+    await database.db.execute(sql`alter table deadline_classes drop column idle_after_hours`);
     await seedCalendar(database.db);
   }, 60_000);
   afterAll(async () => {
