@@ -1,3 +1,4 @@
+import { rowsOf } from '../../db/rows';
 import { and, count, desc, eq, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
@@ -227,11 +228,6 @@ function alertIdOf(req: Request): string {
   return parsed.data;
 }
 
-/** The rows of a raw query on either driver: postgres.js answers an array, PGlite `{ rows }`. */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
-}
-
 /* ---------- routes ---------- */
 
 export function supervisionAlertsRouter(deps: AppDeps): Router {
@@ -294,7 +290,7 @@ export function supervisionAlertsRouter(deps: AppDeps): Router {
     // One statement: the alerts of the scope among the ids, and which of them this statement acknowledged.
     // An alert acknowledged meanwhile by another request is skipped by the update's own "is null" check
     // (re-read after its row lock), so it counts as acknowledged before.
-    const result = await db.execute(sql`
+    const found = await rowsOf<{ id: string; acknowledged: boolean }>(db, sql`
       with target as (
         select ${notifications.id} as row_id, ${notifications.notificationId} as notification_id
         from ${notifications}
@@ -310,7 +306,6 @@ export function supervisionAlertsRouter(deps: AppDeps): Router {
       )
       select target.notification_id::text as id, exists (select 1 from acked where acked.notification_id = target.notification_id) as acknowledged
       from target`);
-    const found = rowsOf<{ id: string; acknowledged: boolean }>(result);
     const acknowledged = found.filter((r) => r.acknowledged).length;
     const known = new Set(found.map((r) => r.id));
     deps.log.info({ role: p.role, acknowledged, asked: ids.length }, 'alerts acknowledged');
