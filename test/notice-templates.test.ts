@@ -38,6 +38,10 @@ const sample: Record<NoticeKind, Record<string, unknown>> = {
   'escalation.proposed': { escalationId: 'E1' },
   'partner.unreachable': { notificationId: '0b5e4a52-7c1d-4c8f-9d7e-2f1a3b4c5d6e', recipient: { kind: 'department', id: 'housing' }, kind: 'whistle.called', round: 2, channels: [] },
   'whistle.settled': { whistleId: 'W-3', outcome: 'closed' },
+  'case.urged': { target: 'task', taskId: 'T1', party: { kind: 'partner', id: 'anju-repair' }, count: 2, reason: '居民已等待九天', dueAt: due },
+  'case.reassigned': { from: 'staff-li', to: 'staff-wang', reason: '原负责人休假' },
+  'task.reassigned': { taskId: 'T1', from: { kind: 'partner', id: 'anju-repair' }, to: { kind: 'partner', id: 'jiajia' } },
+  'case.withdrawn': { resolution: 'withdrawn', kind: 'resident-withdrew', taskId: 'T1' },
   'whistle.called': {
     whistleId: 'W-3',
     departmentId: 'civil-affairs',

@@ -509,6 +509,102 @@ const templates: Record<NoticeKind, Record<NoticeLocale, Template>> = {
     }),
   },
 
+  'case.urged': {
+    'zh-CN': (v) => ({
+      subject: `督办：案件 ${v.ctx.caseId}${opt(' 任务 ', v.s('taskId'))}请抓紧办理`,
+      intro: `街道（乡镇）督办人员对案件 ${v.ctx.caseId}${opt(' 的任务 ', v.s('taskId'))}进行督办${opt('（本案第 ', v.s('count'), ' 次）')}，请抓紧办理并反馈进展。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['任务编号', v.s('taskId')],
+        ['服务事项', v.ctx.serviceName],
+        ['督办事由', v.s('reason')],
+        ['截止时间', v.time('dueAt')],
+      ],
+      sms: `督办：案件${v.ctx.caseId}${opt('任务', v.s('taskId'))}请抓紧办理${opt('，事由：', v.s('reason'))}。`,
+    }),
+    en: (v) => ({
+      subject: `Urged: case ${v.ctx.caseId}${opt(' task ', v.s('taskId'))} needs action`,
+      intro: `A subdistrict supervisor has urged you on case ${v.ctx.caseId}${opt(', task ', v.s('taskId'))}${opt(' (time ', v.s('count'), ' on this case)')}. Please act on it and report progress.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Task ID', v.s('taskId')],
+        ['Service', v.ctx.serviceName],
+        ['Why', v.s('reason')],
+        ['Due', v.time('dueAt')],
+      ],
+      sms: `Urged: case ${v.ctx.caseId}${opt(' task ', v.s('taskId'))} needs action${opt(': ', v.s('reason'))}.`,
+    }),
+  },
+
+  'case.reassigned': {
+    'zh-CN': (v) => ({
+      subject: `案件转交：案件 ${v.ctx.caseId} 已交由您负责`,
+      intro: `督办人员已将案件 ${v.ctx.caseId}${opt('（原负责人 ', v.s('from'), '）')}交由您首接负责，请查看案件并继续办理。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['服务事项', v.ctx.serviceName],
+        ['原负责人', v.s('from')],
+      ],
+      sms: `案件${v.ctx.caseId}已交由您负责，请查看并继续办理。`,
+    }),
+    en: (v) => ({
+      subject: `Case handed to you: case ${v.ctx.caseId}`,
+      intro: `A supervisor has made you the owner of case ${v.ctx.caseId}${opt(' (until now owned by ', v.s('from'), ')')}. Please review it and carry it on.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Service', v.ctx.serviceName],
+        ['Previous owner', v.s('from')],
+      ],
+      sms: `Case ${v.ctx.caseId} is now yours: please review it and carry it on.`,
+    }),
+  },
+
+  'task.reassigned': {
+    'zh-CN': (v) => ({
+      subject: `任务改派：案件 ${v.ctx.caseId}${opt(' 任务 ', v.s('taskId'))}已改由他方办理`,
+      intro: `案件 ${v.ctx.caseId}${opt(' 的任务 ', v.s('taskId'))}已改派他方办理，贵单位无需继续办理。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['任务编号', v.s('taskId')],
+        ['服务事项', v.ctx.serviceName],
+      ],
+      sms: `案件${v.ctx.caseId}${opt('任务', v.s('taskId'))}已改派他方办理，贵单位无需继续办理。`,
+    }),
+    en: (v) => ({
+      subject: `Task reassigned: case ${v.ctx.caseId}${opt(' task ', v.s('taskId'))}`,
+      intro: `Task${opt(' ', v.s('taskId'))} of case ${v.ctx.caseId} has been given to someone else; you need not carry it out.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Task ID', v.s('taskId')],
+        ['Service', v.ctx.serviceName],
+      ],
+      sms: `Task${opt(' ', v.s('taskId'))} of case ${v.ctx.caseId} was given to someone else; you need not carry it out.`,
+    }),
+  },
+
+  'case.withdrawn': {
+    'zh-CN': (v) => ({
+      subject: `案件撤销：案件 ${v.ctx.caseId} 已${v.s('resolution') === 'withdrawn' ? '由居民撤回' : '撤销'}`,
+      intro: `案件 ${v.ctx.caseId} 已${v.s('resolution') === 'withdrawn' ? '由居民撤回' : '撤销'}，其中派给贵单位的任务${opt(' ', v.s('taskId'))}无需继续办理。`,
+      fields: [
+        ['案件编号', v.ctx.caseId],
+        ['任务编号', v.s('taskId')],
+        ['服务事项', v.ctx.serviceName],
+      ],
+      sms: `案件${v.ctx.caseId}已${v.s('resolution') === 'withdrawn' ? '由居民撤回' : '撤销'}，相关任务无需继续办理。`,
+    }),
+    en: (v) => ({
+      subject: `Case ${v.s('resolution') === 'withdrawn' ? 'withdrawn' : 'cancelled'}: case ${v.ctx.caseId}`,
+      intro: `Case ${v.ctx.caseId} has been ${v.s('resolution') === 'withdrawn' ? 'withdrawn by the resident' : 'cancelled'}; your task${opt(' ', v.s('taskId'))} on it need not be carried out.`,
+      fields: [
+        ['Case', v.ctx.caseId],
+        ['Task ID', v.s('taskId')],
+        ['Service', v.ctx.serviceName],
+      ],
+      sms: `Case ${v.ctx.caseId} was ${v.s('resolution') === 'withdrawn' ? 'withdrawn by the resident' : 'cancelled'}; its task${opt(' ', v.s('taskId'))} need not be carried out.`,
+    }),
+  },
+
   'escalation.proposed': {
     'zh-CN': (v) => ({
       subject: `吹哨建议：案件 ${v.ctx.caseId} 超过办结时限`,

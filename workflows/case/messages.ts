@@ -192,6 +192,58 @@ export interface RepeatDemand {
   receivedAt: string;
 }
 
+/* ---------- supervisors' interventions: urging (督办), reassignment, withdrawal ---------- */
+
+/** Whom a supervisor urges: the case's owner, a task's assignee, or a department called by one of the case's whistles. */
+export const urgeTargets = ['owner', 'task', 'department'] as const;
+export type UrgeTarget = (typeof urgeTargets)[number];
+
+export interface Urge {
+  target: UrgeTarget;
+  /** The task whose assignee is urged (target `task`). */
+  taskId?: string;
+  /** The department urged (target `department`): one called by an open whistle of the case. */
+  departmentId?: string;
+  reason: string;
+}
+
+/** An urge as the case keeps it: the party urged and how many times it has been urged on this case. */
+export interface UrgeRecord {
+  target: UrgeTarget;
+  party: Assignee;
+  taskId?: string;
+  whistleId?: string;
+  reason: string;
+  /** The party's urges on this case so far, this one included (the assessment counts them). */
+  count: number;
+  by: string;
+  at: string;
+}
+
+/** A new owner for the case (no `taskId`, `to` is staff), or a new assignee for one of its open tasks. */
+export interface Reassignment {
+  taskId?: string;
+  to: Assignee;
+  reason: string;
+}
+
+/**
+ * Why a case ends without being handled: the resident withdrew the demand, it duplicates another case,
+ * or it was opened in error. Not a closure: no result, no evaluation, no call-back.
+ */
+export const withdrawalKinds = ['resident-withdrew', 'duplicate', 'opened-in-error'] as const;
+export type WithdrawalKind = (typeof withdrawalKinds)[number];
+
+export interface Withdrawal {
+  kind: WithdrawalKind;
+  reason: string;
+  /** The case this one duplicates (kind `duplicate`). */
+  duplicateOf?: string;
+}
+
+/** The final state a withdrawal leaves in the read model's `resolution`: withdrawn by the resident, or cancelled. */
+export const withdrawalResolution = (kind: WithdrawalKind): 'withdrawn' | 'cancelled' => (kind === 'resident-withdrew' ? 'withdrawn' : 'cancelled');
+
 /* ---------- partners: their replies, and notices that could not reach them ---------- */
 
 export const partnerReplyStatuses = ['accepted', 'declined', 'done'] as const;
@@ -302,6 +354,10 @@ export interface CaseState {
   runs?: number;
   /** The last action by a person (an update, a reply), for supervisors' "idle". */
   lastProgressAt?: string;
+  /** Every urge (督办) of a party on this case. */
+  urges?: UrgeRecord[];
+  /** The case was withdrawn or cancelled: it ended without a closure. */
+  withdrawal?: Withdrawal & { by: string; at: string };
 }
 
 /* ---------- messages ---------- */
@@ -329,6 +385,10 @@ export const evaluateUpdate = defineUpdate<CaseState, [Command<Evaluation>]>('ev
 export const extendDeadlineUpdate = defineUpdate<CaseState, [Command<DeadlineExtension>]>('extendDeadline');
 export const repeatDemandUpdate = defineUpdate<CaseState, [Command<RepeatDemand>]>('repeatDemand');
 export const partnerReplyUpdate = defineUpdate<CaseState, [Command<PartnerReply>]>('partnerReply');
+/** Supervisors' interventions: urge a responsible party, reassign the owner or a task, withdraw the case. */
+export const urgeUpdate = defineUpdate<CaseState, [Command<Urge>]>('urge');
+export const reassignUpdate = defineUpdate<CaseState, [Command<Reassignment>]>('reassign');
+export const withdrawUpdate = defineUpdate<CaseState, [Command<Withdrawal>]>('withdraw');
 
 /** A delivery workflow reports a dead letter, or that a retried notice got through. */
 export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');

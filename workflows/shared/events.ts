@@ -22,6 +22,11 @@ export const eventTypes = [
   'callback.due', // the time to call the resident back (回访) came without a rating
   'demand.repeated', // the resident raised the same demand again on an open case
   'stage.entered', // the case moved on to its next stage
+  /* ---------- supervisors' interventions ---------- */
+  'case.urged', // a supervisor urged (督办) the owner, a task's assignee or a whistle's department (party, count in data)
+  'case.reassigned', // the case got a new owner (from, to, reason in data)
+  'task.reassigned', // an open task got a new assignee (taskId, from, to, reason in data)
+  'case.withdrawn', // the case ended without a closure: withdrawn by the resident, a duplicate, opened in error
   /* ---------- commitments (a clock and its deadline) ---------- */
   'commitments.set', // the case's response and resolution commitments started at its opening (deadlines in data)
   'commitments.recomputed', // a calendar change moved deadlines (years and commitments in data)

@@ -18,6 +18,10 @@ export const noticeKinds = [
   'escalation.proposed', // to the supervisors: a breached resolution proposes a whistle
   'partner.unreachable', // to the supervisors and the case owner: a notice reached nobody (dead letter)
   'whistle.settled', // to the case owner: the case's whistle completed
+  'case.urged', // to the party urged (督办) by a supervisor: the owner, a task's assignee or a department
+  'case.reassigned', // to the case's new owner: the case is now theirs
+  'task.reassigned', // to a task's former assignee: the task is no longer theirs
+  'case.withdrawn', // to the assignees of the case's open tasks: the case was withdrawn or cancelled
   /* ---------- whistles (to departments unless said) ---------- */
   'whistle.called', // a department is called: check in and report by the deadlines (吹哨报到)
   'whistle.reminder', // a check-in or report deadline draws near
