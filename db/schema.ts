@@ -285,7 +285,15 @@ export const caseEvents = pgTable(
     /** Set on events of a whistle (its own sequence, in `seq`); null on the case's own events. */
     whistleId: text('whistle_id'),
   },
-  (t) => [uniqueIndex('case_events_case_key_idx').on(t.caseId, t.eventKey), index('case_events_whistle_idx').on(t.whistleId)],
+  (t) => [
+    uniqueIndex('case_events_case_key_idx').on(t.caseId, t.eventKey),
+    index('case_events_whistle_idx').on(t.whistleId),
+    // Supervisors' interventions (GET /metrics's stationflow_interventions_total, the assessment's urges): a
+    // scrape reads these few rows, not the whole timeline. The list is api/metrics/interventions.ts's, literally.
+    index('case_events_interventions_idx')
+      .on(t.type, t.at)
+      .where(sql`${t.type} in ('case.urged', 'case.reassigned', 'task.reassigned', 'case.withdrawn', 'commitment.extended', 'case.reset', 'whistle.decided')`),
+  ],
 );
 
 /**
@@ -324,6 +332,8 @@ export const notifications = pgTable(
     index('notifications_recipient_idx').on(t.recipientKind, t.recipientId, t.createdAt),
     index('notifications_case_idx').on(t.caseId, t.createdAt),
     index('notifications_unreachable_idx').on(t.caseId).where(sql`${t.deliveryStatus} = 'unreachable'`),
+    // GET /metrics's stationflow_notifications_undelivered: the same predicate as its query.
+    index('notifications_undelivered_idx').on(t.deliveryStatus).where(sql`${t.deliveryStatus} in ('unreachable', 'delivering')`),
   ],
 );
 
@@ -360,7 +370,12 @@ export const deliveries = pgTable(
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
     gaveUpAt: timestamp('gave_up_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('deliveries_notification_round_channel_idx').on(t.notificationId, t.round, t.channel), index('deliveries_case_idx').on(t.caseId)],
+  (t) => [
+    uniqueIndex('deliveries_notification_round_channel_idx').on(t.notificationId, t.round, t.channel),
+    index('deliveries_case_idx').on(t.caseId),
+    // GET /metrics's stationflow_deliveries_failed_total: the same predicate as its query.
+    index('deliveries_gave_up_idx').on(t.channel).where(sql`${t.status} = 'gave-up'`),
+  ],
 );
 
 /* ---------- whistles: escalation to departments (街乡吹哨、部门报到) ---------- */
