@@ -9,7 +9,10 @@ import { type MetricsDeps, registerCollector } from '../api/metrics/collectors';
 import { runtimeMetricsUrl, scrapeRuntimeMetrics } from '../api/metrics/worker';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../config/logger';
-import { cases, channelTypes, deadlineClasses, deliveries, notifications, stations } from '../db/schema';
+import { interventionActions } from '../api/metrics/supervision';
+import { defaultThresholds, stuckReasons } from '../api/supervision/reasons';
+import { summarizeStuck } from '../api/supervision/stuck';
+import { caseEvents, cases, channelTypes, deadlineClasses, deliveries, notifications, stations } from '../db/schema';
 import { stages } from '../workflows/case/messages';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { freePort } from './helpers/ports';
@@ -274,6 +277,132 @@ describe('GET /metrics', () => {
       }
     });
 
+    describe('supervision: stuck cases and interventions', () => {
+      const stuck = async (url = stack.url, headers: Record<string, string> = {}) =>
+        series(parseExposition((await get(url, headers)).body), 'stationflow_stuck_cases', ['reason']);
+      const interventions = async () => series(parseExposition((await get(stack.url)).body), 'stationflow_interventions_total', ['action']);
+      const byReason = (counts: Record<string, number>) => Object.fromEntries(stuckReasons.map((r) => [`reason=${r}`, counts[r] ?? 0]));
+      const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
+
+      it('counts stuck cases by reason as the stuck summary does, 0 for every reason without one', async () => {
+        const res = await get(stack.url);
+        expect(res.body).toMatch(/^# TYPE stationflow_stuck_cases gauge$/m);
+        const scraped = series(parseExposition(res.body), 'stationflow_stuck_cases', ['reason']);
+        const totals = (await summarizeStuck(stack.database.db, {}, new Date(), defaultThresholds))
+          .filter((r) => r.total)
+          .reduce<Record<string, number>>((m, r) => ({ ...m, [r.reason]: r.cases }), {});
+        expect(scraped).toEqual(byReason(totals));
+        // The late case (its response commitment breached) and the rows marked overdue; the dead letters' one case.
+        expect(scraped['reason=overdue']).toBeGreaterThanOrEqual(3);
+        expect(scraped['reason=partner-unreachable']).toBe(1);
+        // Nothing here waits on the resident, is closed awaiting a call-back, or is a whistle's.
+        for (const r of ['awaiting-resident', 'call-back-due', 'check-in-missed', 'report-overdue']) expect(scraped[`reason=${r}`]).toBe(0);
+        // Every case just opened made progress moments ago.
+        expect(scraped['reason=idle']).toBe(0);
+      });
+
+      it('follows the read model at each scrape: an idle case joins, then the same case overdue too, each case once per reason', async () => {
+        const { db } = stack.database;
+        const before = await stuck();
+        try {
+          // The plan case at metrics-east: no progress for three days (its class, general, allows 48 h).
+          await db.update(cases).set({ lastProgressAt: daysAgo(3) }).where(eq(cases.id, 'MX-20261123-0003'));
+          const idle = await stuck();
+          expect(idle).toEqual({ ...before, 'reason=idle': before['reason=idle']! + 1 });
+          // Now overdue on two commitments as well: one more overdue case (not two), and still idle.
+          const commitment = (clock: string) => ({ clock, kind: 'resolution', dueAt: daysAgo(1).toISOString(), assignee: { kind: 'staff', id: 'wang' } });
+          await db.update(cases).set({ overdue: true, overdueCommitments: [commitment('resolution'), commitment('task:t1')] }).where(eq(cases.id, 'MX-20261123-0003'));
+          expect(await stuck()).toEqual({ ...idle, 'reason=overdue': before['reason=overdue']! + 1 });
+          // Paused for the resident eight days: waiting on the resident, no longer idle.
+          await db.update(cases).set({ overdue: false, overdueCommitments: [], paused: true, pausedSince: daysAgo(8) }).where(eq(cases.id, 'MX-20261123-0003'));
+          expect(await stuck()).toEqual({ ...before, 'reason=awaiting-resident': before['reason=awaiting-resident']! + 1 });
+        } finally {
+          await db
+            .update(cases)
+            .set({ lastProgressAt: null, overdue: false, overdueCommitments: [], paused: false, pausedSince: null })
+            .where(eq(cases.id, 'MX-20261123-0003'));
+        }
+        expect(await stuck()).toEqual(before);
+      });
+
+      it("judges idleness by the app's stuck thresholds (STUCK_IDLE_AFTER for classes without their own)", async () => {
+        // An app whose idle threshold is a millisecond: the late case's class has no idle_after_hours of its own.
+        const server = await serveApp(() =>
+          createApp({
+            config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
+            database: stack.database,
+            client: stack.client,
+            temporal: stack.temporal,
+            auth: stack.auth,
+            log: createLogger('silent'),
+            stuckThresholds: { idleAfterMs: 1 },
+          }),
+        );
+        try {
+          const strict = await stuck(server.url);
+          expect(strict['reason=idle']).toBe((await stuck())['reason=idle']! + 1);
+        } finally {
+          await server.close();
+        }
+      });
+
+      it('counts interventions on the timeline by action, a whistle decided by replacing its department among them', async () => {
+        const { db } = stack.database;
+        const before = await interventions();
+        expect(Object.keys(before).sort()).toEqual(Object.keys(interventionActions).map((a) => `action=${a}`).sort());
+        let seq = 1000;
+        const event = (type: string, data: Record<string, unknown> = {}) => ({
+          caseId: 'MX-20261123-0001',
+          eventKey: `metrics-intervention-${(seq += 1)}`,
+          seq,
+          type,
+          actor: 'chen',
+          actorRole: 'supervisor',
+          at: new Date(),
+          // The reason in words may name the resident: it is data, never a label.
+          data: { ...data, reason: `${secrets.names[0]} called again: ${secrets.demand}` },
+        });
+        const party = { kind: 'department', id: 'housing' };
+        await db.insert(caseEvents).values([
+          event('case.urged', { target: 'department', party, count: 1, whistleId: 'W-metrics' }),
+          event('case.urged', { target: 'department', party, count: 2, whistleId: 'W-metrics' }),
+          event('case.urged', { target: 'owner', party: { kind: 'staff', id: 'wang' }, count: 1 }),
+          event('case.reassigned', { from: { kind: 'staff', id: 'wang' }, to: { kind: 'staff', id: 'li' } }),
+          event('task.reassigned', { taskId: 't1', from: { kind: 'partner', id: 'anju-repair' }, to: { kind: 'partner', id: 'other' } }),
+          event('case.withdrawn', { kind: 'duplicate', duplicateOf: 'MX-20261123-0002' }),
+          event('commitment.extended', { clock: 'resolution' }),
+          event('case.reset', {}),
+          event('whistle.decided', { departmentId: 'housing', decision: 'replace', replacement: 'water' }),
+          // Not interventions counted: a dispute insisted on or released, and an ordinary event.
+          event('whistle.decided', { departmentId: 'housing', decision: 'insist' }),
+          event('whistle.decided', { departmentId: 'housing', decision: 'release' }),
+          event('case.accepted', {}),
+        ]);
+        const text: string = (await get(stack.url)).body;
+        expect(text).toMatch(/^# TYPE stationflow_interventions_total counter$/m);
+        const after = series(parseExposition(text), 'stationflow_interventions_total', ['action']);
+        const added = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k]!]));
+        expect(added).toEqual({
+          'action=urge': 3,
+          'action=reassign': 1,
+          'action=reassign-task': 1,
+          'action=withdraw': 1,
+          'action=extend': 1,
+          'action=reset': 1,
+          'action=replace-department': 1,
+        });
+        // Nothing of the events' data reaches the exposition.
+        for (const secret of [secrets.names[0]!, secrets.demand, 'W-metrics', 'MX-20261123']) expect(text).not.toContain(secret);
+      });
+
+      it("reads the timeline through the interventions' partial index: its predicate lists exactly the counted types", async () => {
+        const rows = await stack.database.db.execute(sql`select indexdef from pg_indexes where indexname = 'case_events_interventions_idx'`);
+        const [index] = ((rows as unknown as { rows?: { indexdef: string }[] }).rows ?? (rows as unknown as { indexdef: string }[])).map((r) => r.indexdef);
+        const listed = [...index!.matchAll(/'([a-z.-]+)'::text/g)].map((m) => m[1]).sort();
+        expect(listed).toEqual([...new Set(Object.values(interventionActions))].sort());
+      });
+    });
+
     it('carries no personal data: no name, phone, address, demand text or case id anywhere, and labels from known vocabularies only', async () => {
       const text: string = (await get(stack.url)).body;
       for (const secret of [...secrets.names, ...secrets.phones, secrets.address, secrets.demand, ...caseIds]) expect(text).not.toContain(secret);
@@ -288,9 +417,11 @@ describe('GET /metrics', () => {
         deadline_class: new Set((await stack.database.db.select({ code: deadlineClasses.code }).from(deadlineClasses)).map((d) => d.code)),
         status: new Set(['unreachable', 'delivering']),
         channel: new Set(channelTypes),
+        reason: new Set(stuckReasons),
+        action: new Set(Object.keys(interventionActions)),
       };
-      const ours = samples.filter((s) => /^stationflow_(cases|notifications|deliveries)_/.test(s.name));
-      expect(ours.length).toBeGreaterThanOrEqual(14);
+      const ours = samples.filter((s) => /^stationflow_(cases|notifications|deliveries|stuck|interventions)_/.test(s.name));
+      expect(ours.length).toBeGreaterThanOrEqual(14 + stuckReasons.length + Object.keys(interventionActions).length);
       for (const s of ours) {
         for (const [label, value] of Object.entries(s.labels)) expect({ metric: s.name, label, known: known[label]?.has(value) ?? false }).toEqual({ metric: s.name, label, known: true });
       }

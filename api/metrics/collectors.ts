@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { AppDeps } from '../http/deps';
 
-/** What a collector may read when it is scraped: the database (read model) and the log. */
-export type MetricsDeps = Pick<AppDeps, 'database' | 'log'>;
+/** What a collector may read when it is scraped: the database (read model), the log and the stuck thresholds. */
+export type MetricsDeps = Pick<AppDeps, 'database' | 'log'> & Partial<Pick<AppDeps, 'stuckThresholds'>>;
 
 /**
  * A collector adds its metrics to one app's registry: it creates prom-client gauges or counters with

@@ -213,3 +213,16 @@ export async function summarizeStuck(db: Db, f: StuckFilter, now: Date, t: Stuck
     oldestCaseId: String(row.oldest_case_id),
   }));
 }
+
+/**
+ * Stuck cases per reason (each case once per reason), over every station: GET /metrics's
+ * stationflow_stuck_cases. The same reasons as the list and the summary, without their particulars.
+ */
+export async function countStuckByReason(db: Db, now: Date, t: StuckThresholds): Promise<Map<StuckReason, number>> {
+  const rows = await rowsOf<Record<string, unknown>>(
+    db,
+    sql`WITH r AS (${reasonsSql(now, t)})
+      SELECT r.reason, count(DISTINCT r.case_id)::int AS cases FROM r WHERE r.case_id IS NOT NULL GROUP BY r.reason`,
+  );
+  return new Map(rows.map((row) => [row.reason as StuckReason, Number(row.cases)]));
+}
