@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import { batchActivities } from './batch/activities';
 import { calendarActivities } from './calendar/activities';
 import { caseActivities } from './case/activities';
 import { deliveryActivities } from './delivery/activities';
@@ -19,5 +20,6 @@ export function createActivities(deps: ActivityDeps) {
     ...deliveryActivities(deps.db, delivery),
     ...calendarActivities(deps.db),
     ...whistleActivities(deps.db),
+    ...batchActivities(deps.db),
   };
 }

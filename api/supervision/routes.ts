@@ -14,6 +14,7 @@ import { visibleStations } from '../cases/scope';
 import { CaseId, caseIdPattern } from '../cases/view';
 import { ageInWords, defaultThresholds, type FoundReason, type Party, partyKinds, reasonInWords, stuckReasons, type StuckThresholds } from './reasons';
 import { findStuck, type StuckFilter, summarizeStuck } from './stuck';
+import { batchesRouter } from './batches';
 
 /**
  * Supervisors' questions, answered from the read model: what is stuck, why, whose move
@@ -120,7 +121,7 @@ registry.registerPath({
 const stuckCursor = cursorCodec<{ since: Date; caseId: string }>({ since: cursorPart.instant, caseId: cursorPart.id(caseIdPattern) });
 
 /** The filter a principal may ask for: its scope, and the query's narrowing of it (403 beyond the scope). */
-async function scopedFilter(db: Db, p: Principal, q: z.infer<typeof SummaryQuery>): Promise<StuckFilter> {
+export async function scopedFilter(db: Db, p: Principal, q: z.infer<typeof SummaryQuery>): Promise<StuckFilter> {
   const f: StuckFilter = { reasons: q.reason, category: q.category, olderThanMs: q.olderThan, stationId: q.station, departmentId: q.department };
   if (p.role === 'department') {
     if (q.department && q.department !== p.departmentId) {
@@ -168,6 +169,7 @@ export function supervisionRouter(deps: AppDeps): Router {
   const router = Router();
   const { db } = deps.database;
   const roles = requireRole('supervisor', 'staff', 'department', 'admin');
+  router.use('/batches', batchesRouter(deps));
 
   router.get('/stuck', roles, async (req, res) => {
     const p = principalOf(res);

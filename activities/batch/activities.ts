@@ -1,0 +1,96 @@
+import { Context } from '@temporalio/activity';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { and, asc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { notifications } from '../../db/schema';
+import { caseWorkflowId, deliveryWorkflowId } from '../../temporal/workflow-ids';
+import { type BatchCommand, type BatchItemInput, type BatchItemOutcome, batchUpdateId } from '../../workflows/batch/messages';
+import { reassignUpdate, urgeUpdate } from '../../workflows/case/messages';
+import { retryDeliveryUpdate } from '../../workflows/delivery/messages';
+import type { Actor } from '../../workflows/shared/messages';
+
+export interface BatchItemTask {
+  batchId: string;
+  actor: Actor;
+  command: BatchCommand;
+  item: BatchItemInput;
+}
+
+/** The workflow has ended (a closed case's, a delivery kept past DEAD_LETTER_KEEP): a refusal, never retried. */
+const ended = 'WorkflowEnded';
+
+/**
+ * One update sent on the batch's behalf, as the API would send it for one request: a refusal (the case's
+ * validator or rules said no, the workflow has ended) is the item's outcome; anything else — Temporal away,
+ * a timeout — is thrown, and the activity is retried with the same update id.
+ */
+async function sendUpdate(client: Client, run: () => Promise<unknown>): Promise<BatchItemOutcome> {
+  const ctx = Context.current();
+  // Heartbeats say this worker is alive; a worker killed mid-update is noticed within the heartbeat timeout.
+  const beat = setInterval(() => ctx.heartbeat(), 1000);
+  try {
+    await client.connection.withAbortSignal(ctx.cancellationSignal, run);
+    return { status: 'applied' };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const failure = err.cause;
+      return { status: 'refused', detail: failure?.message || err.message, ...(failure instanceof ApplicationFailure && failure.type ? { reason: failure.type } : {}) };
+    }
+    if (err instanceof WorkflowNotFoundError) return { status: 'refused', detail: 'Its workflow has ended', reason: ended };
+    throw err;
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** A batch's items: each one update of one case (or one per dead letter of the case, for a retry), keyed by the batch. */
+export function batchActivities(db: Db) {
+  return {
+    async applyBatchItem({ batchId, actor, command, item }: BatchItemTask): Promise<BatchItemOutcome> {
+      const { client } = Context.current();
+      const caseHandle = client.workflow.getHandle(caseWorkflowId(item.caseId));
+      const updateId = batchUpdateId(batchId, item.caseId);
+      switch (command.operation) {
+        case 'urge': {
+          const target = command.target ?? 'owner';
+          const taskId = target === 'task' ? (item.taskId ?? command.taskId) : undefined;
+          const departmentId = target === 'department' ? (item.departmentId ?? command.departmentId) : undefined;
+          const args = [{ target, ...(taskId ? { taskId } : {}), ...(departmentId ? { departmentId } : {}), reason: command.reason, actor }] as const;
+          return sendUpdate(client, () => caseHandle.executeUpdate(urgeUpdate, { args: [...args], updateId }));
+        }
+        case 'reassign': {
+          const taskId = item.taskId ?? command.taskId;
+          const args = [{ ...(taskId ? { taskId } : {}), to: command.to!, reason: command.reason, actor }] as const;
+          return sendUpdate(client, () => caseHandle.executeUpdate(reassignUpdate, { args: [...args], updateId }));
+        }
+        case 'retry':
+          return retryDeadLetters(db, client, batchId, actor, item.caseId);
+      }
+    },
+  };
+}
+
+/**
+ * Retries every dead letter of the case (its notices no channel reached), each its own delivery's update
+ * keyed by the batch, case and notice. Applied when any retry started; refused when there was none to retry
+ * or every one was refused.
+ */
+async function retryDeadLetters(db: Db, client: Client, batchId: string, actor: Actor, caseId: string): Promise<BatchItemOutcome> {
+  const letters = await db
+    .select({ id: notifications.notificationId })
+    .from(notifications)
+    .where(and(eq(notifications.caseId, caseId), eq(notifications.deliveryStatus, 'unreachable')))
+    .orderBy(asc(notifications.createdAt), asc(notifications.id));
+  if (letters.length === 0) return { status: 'refused', detail: `Case ${caseId} has no notice that reached nobody (dead letter) to retry`, reason: 'NothingToRetry' };
+  const retried: string[] = [];
+  const refused: string[] = [];
+  for (const { id } of letters) {
+    const handle = client.workflow.getHandle(deliveryWorkflowId(id));
+    const outcome = await sendUpdate(client, () => handle.executeUpdate(retryDeliveryUpdate, { args: [{ actor }], updateId: batchUpdateId(batchId, caseId, id) }));
+    if (outcome.status === 'applied') retried.push(id);
+    else refused.push(`${id}: ${outcome.detail ?? 'refused'}`);
+  }
+  if (retried.length === 0) return { status: 'refused', detail: refused.join('; '), reason: 'DeliveryConflict' };
+  return { status: 'applied', detail: `Retried ${retried.length} notice(s): ${retried.join(', ')}${refused.length ? `; refused ${refused.join('; ')}` : ''}` };
+}
