@@ -1,4 +1,4 @@
-import { deadlineClasses, departments, stations, subdistricts } from '../db/schema';
+import { caseEvents, deadlineClasses, departments, stations, subdistricts } from '../db/schema';
 import { whistleWorkflowId } from '../temporal/workflow-ids';
 import { api, eventually, type Stack, useStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
@@ -537,6 +537,29 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
         expect(checkedIn.data).toMatchObject({ departmentId: 'parks', onTime: id === urgent.id });
         latencies.push(seconds(notified.data.calledAt, checkedIn.at));
       }
+      // 3. Supervisors' urges (督办), as the timeline records them: parks on its whistle twice and on a task once,
+      // once before the period; housing once; the case's owner once (not a department's).
+      let urges = 0;
+      const urge = (party: { kind: string; id: string }, extra: Record<string, unknown>, at = new Date()) => ({
+        caseId: cu,
+        eventKey: `assessment-urge-${(urges += 1)}`,
+        seq: 900 + urges,
+        type: 'case.urged',
+        actor: 'chen',
+        actorRole: 'supervisor',
+        at,
+        data: { party, count: urges, reason: 'Residents keep calling', by: 'chen', at: at.toISOString(), ...extra },
+      });
+      const parks = { kind: 'department', id: 'parks' };
+      await stack.database.db.insert(caseEvents).values([
+        urge(parks, { target: 'department', whistleId: urgent.id }),
+        urge(parks, { target: 'department', whistleId: urgent.id }),
+        urge(parks, { target: 'task', taskId: 'T-parks' }),
+        urge(parks, { target: 'department', whistleId: urgent.id }, new Date(Date.parse(from) - 3_600_000)),
+        urge({ kind: 'department', id: 'housing' }, { target: 'department', whistleId: urgent.id }),
+        urge({ kind: 'staff', id: 'wang' }, { target: 'owner' }),
+      ]);
+
       const to = inMinutes(1);
       const res = await api(stack, 'GET', `/api/departments/parks/assessment?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, { token: tokens.parks });
       expect(res.status).toBe(200);
@@ -558,6 +581,7 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
         released: 0,
         ratings: { count: 1, average: 4 },
         feedbackGiven: { count: 1, average: 5 },
+        urged: 3,
       });
       expect(res.body.averageCheckInLatencySeconds).toBeCloseTo(mean, 3);
       expect(res.body.medianCheckInLatencySeconds).toBeCloseTo(mean, 3);
@@ -565,9 +589,9 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
 
       // Dates are days in Asia/Shanghai; an empty period has zeros and no averages.
       const wide = await api(stack, 'GET', '/api/departments/parks/assessment?from=2000-01-01&to=2100-01-01', { token: tokens.supervisor });
-      expect(wide.body).toMatchObject({ calls: 2, period: { from: '1999-12-31T16:00:00.000Z', to: '2099-12-31T16:00:00.000Z' } });
+      expect(wide.body).toMatchObject({ calls: 2, urged: 4, period: { from: '1999-12-31T16:00:00.000Z', to: '2099-12-31T16:00:00.000Z' } });
       const empty = await api(stack, 'GET', '/api/departments/parks/assessment?from=2000-01-01&to=2000-01-02', { token: tokens.admin });
-      expect(empty.body).toMatchObject({ calls: 0, checkedIn: 0, averageCheckInLatencySeconds: null, medianCheckInLatencySeconds: null, ratings: { count: 0, average: null } });
+      expect(empty.body).toMatchObject({ calls: 0, urged: 0, checkedIn: 0, averageCheckInLatencySeconds: null, medianCheckInLatencySeconds: null, ratings: { count: 0, average: null } });
 
       // Scope, unknown departments, periods.
       const q = `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
@@ -585,6 +609,8 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
       expect(all.status).toBe(200);
       expect(all.body.items.map((a: { department: { id: string } }) => a.department.id)).toEqual(['civil-affairs', 'housing', 'parks', 'urban-management', 'water']);
       expect(all.body.items.find((a: { department: { id: string } }) => a.department.id === 'parks')).toEqual(res.body);
+      expect(all.body.items.find((a: { department: { id: string } }) => a.department.id === 'housing')).toMatchObject({ urged: 1 });
+      expect(all.body.items.find((a: { department: { id: string } }) => a.department.id === 'water')).toMatchObject({ urged: 0 });
       expect(all.body.items.find((a: { department: { id: string } }) => a.department.id === 'urban-management')).toMatchObject({
         disputeDecisions: { replace: 1 },
         released: 1,
@@ -637,5 +663,7 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
     for (const p of ['/api/whistles', '/api/whistles/{id}', '/api/departments/{id}/assessment', '/api/assessments/departments', '/api/whistle-urgencies']) {
       expect(doc.paths[p]?.get?.description).toMatch(/Roles: /);
     }
+    expect(doc.components.schemas.DepartmentAssessment.properties.urged).toMatchObject({ type: 'integer', description: expect.stringMatching(/urged \(督办\)/) });
+    expect(doc.components.schemas.DepartmentAssessment.required).toContain('urged');
   });
 });

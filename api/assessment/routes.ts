@@ -14,8 +14,9 @@ import { QueryInstant, supportedRange } from '../http/instants';
 
 /**
  * The departments' assessment (双向考核): how they answered whistles — check-in on time and its latency,
- * missed check-ins, reports and outcomes, disputes and their decisions — and how both sides rated.
- * Computed in SQL from the read model over the calls made in [from, to).
+ * missed check-ins, reports and outcomes, disputes and their decisions — and how both sides rated; and how often
+ * supervisors urged it (督办). Computed in SQL from the read model over the calls made in [from, to), the urges
+ * from the timeline (case.urged events at a time in [from, to)).
  */
 
 export const AssessmentQuery = z
@@ -46,6 +47,10 @@ const Figures = {
   released: count.meta({ description: 'Calls released or replaced' }),
   ratings: z.object({ count, average: mean }).meta({ description: "The station's ratings of the department (1–5)" }),
   feedbackGiven: z.object({ count, average: mean }).meta({ description: "The department's ratings of the whistles (1–5)" }),
+  urged: count.meta({
+    description:
+      'Times supervisors urged (督办) the department in the period — on a whistle that called it, or on a task assigned to it — by the time of the urge (case.urged timeline events naming it as the party)',
+  }),
 };
 const Period = z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) });
 
@@ -115,10 +120,19 @@ const figures = {
   feedbackAverage: avgOf(wc.feedback),
 };
 
+/**
+ * Urges of the department in [from, to): the timeline's case.urged events whose party is it, read through the
+ * interventions' partial index on (type, at) (migration 0006). Per department, beside the grouped calls.
+ */
+const urgedIn = (from: Date, to: Date) =>
+  int(sql`(select count(*) from case_events e where e.type = 'case.urged'
+    and e.at >= ${from.toISOString()}::timestamptz and e.at < ${to.toISOString()}::timestamptz
+    and e.data->'party'->>'kind' = 'department' and e.data->'party'->>'id' = ${departments.id})`);
+
 /** The figures of each department `which` selects, over the calls made in [from, to): departments without calls get zeros. */
 async function assess(db: Db, which: SQL | undefined, from: Date, to: Date): Promise<DepartmentAssessment[]> {
   const rows = await db
-    .select({ id: departments.id, name: departments.name, nameZh: departments.nameZh, ...figures })
+    .select({ id: departments.id, name: departments.name, nameZh: departments.nameZh, ...figures, urged: urgedIn(from, to) })
     .from(departments)
     .leftJoin(wc, and(eq(wc.departmentId, departments.id), gte(wc.calledAt, from), lt(wc.calledAt, to)))
     .leftJoin(w, eq(w.id, wc.whistleId))
