@@ -11,7 +11,10 @@ import {
   extendDeadlineUpdate,
   pauseUpdate,
   planUpdate,
+  reassignUpdate,
   resumeUpdate,
+  urgeUpdate,
+  withdrawUpdate,
 } from '../../workflows/case/messages';
 import type { Command } from '../../workflows/shared/messages';
 import { principalOf, type Role, requireRole } from '../http/auth';
@@ -24,7 +27,10 @@ import {
   PauseBody,
   PlanBody,
   ResumeBody,
+  ReassignmentBody,
   TaskCompletionBody,
+  UrgeBody,
+  WithdrawalBody,
 } from './commands';
 import { caseToActOn } from './lookup';
 import { idPattern } from '../http/schemas';
@@ -34,6 +40,8 @@ import { CaseId, CaseView, caseView } from './view';
 import type { AppDeps } from '../http/deps';
 import { assertAssigneesExist, resolveTransferTarget } from '../http/master-data';
 import { problem } from '../http/problems';
+import { leaksPersonalData } from '../http/personal-data';
+import type { CaseRow } from './view';
 import { parseOr400 } from '../http/validation';
 
 /**
@@ -50,13 +58,15 @@ interface Action<S extends z.ZodType, T> {
   body: S;
   update: UpdateDefinition<CaseState, [Command<T>]>;
   /** Turns the validated body into the command: path parameters, master-data checks. */
-  command: (body: z.infer<S>, ctx: { deps: AppDeps; req: Request }) => T | Promise<T>;
+  command: (body: z.infer<S>, ctx: { deps: AppDeps; req: Request; row: CaseRow }) => T | Promise<T>;
 }
 
 type AnyAction = Action<z.ZodType, unknown>;
 /** Types one action against its update; the list holds them alike. */
 const action = <S extends z.ZodType, T>(a: Action<S, T>) => a as unknown as AnyAction;
 const caseRoles: Role[] = ['staff', 'supervisor', 'admin'];
+/** Supervisors' interventions (README "Supervision"): each with a reason, recorded with the supervisor. */
+const supervisors: Role[] = ['supervisor', 'admin'];
 
 const actions = [
   action({
@@ -134,6 +144,42 @@ const actions = [
     update: extendDeadlineUpdate,
     command: (b) => b,
   }),
+  action({
+    path: 'urge',
+    summary: "Urge (督办) a responsible party: the case's owner, a task's assignee or a department called by an open whistle",
+    roles: supervisors,
+    body: UrgeBody,
+    update: urgeUpdate,
+    command: (b, { row }) => {
+      // The party urged is told the reason: it must not identify the resident.
+      if (b.target !== 'owner' && leaksPersonalData(b.reason, row.resident)) {
+        throw problem(422, "The party urged receives the reason: leave out the resident's name, phone number and ID number", {
+          type: 'personal-data',
+          errors: [{ pointer: '#/reason', detail: "must not contain the resident's name, phone number or ID number" }],
+        });
+      }
+      return b;
+    },
+  }),
+  action({
+    path: 'reassignment',
+    summary: "Give the case to another owner, or one of its open tasks to another assignee",
+    roles: supervisors,
+    body: ReassignmentBody,
+    update: reassignUpdate,
+    command: async (b, { deps }) => {
+      await assertAssigneesExist(deps.database.db, [{ assignee: b.to }], () => '#/to');
+      return b;
+    },
+  }),
+  action({
+    path: 'withdrawal',
+    summary: 'End the case without a closure: withdrawn by the resident, or cancelled as a duplicate or opened in error',
+    roles: supervisors,
+    body: WithdrawalBody,
+    update: withdrawUpdate,
+    command: (b) => b,
+  }),
 ];
 
 function taskIdOf(req: Request): string {
@@ -163,7 +209,7 @@ export function caseActionsRouter(deps: AppDeps): Router {
       const key = idempotencyKeyOf(req);
       const body = parseOr400(a.body, req.body ?? {});
       const row = await caseToActOn(deps, p, id);
-      const command = await a.command(body, { deps, req });
+      const command = await a.command(body, { deps, req, row });
       // The action with its path parameters names the change for an idempotent update id.
       const state = await runCaseUpdate(deps, { caseId: id, update: a.update, command, principal: p, route: routeOf(a.path, req), idempotencyKey: key });
       deps.log.info({ caseId: id, action: a.update.name, stage: state.stage }, 'case changed');

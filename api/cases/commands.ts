@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { id, idChars } from '../http/schemas';
 import { cleanString, line, text } from '../http/text';
 import { BodyDate, BodyDeadline } from '../http/instants';
-import { decisions, evaluationChannels, ratings, resolutions, taskOutcomes } from '../../workflows/case/messages';
+import { decisions, evaluationChannels, ratings, resolutions, taskOutcomes, urgeTargets, withdrawalKinds } from '../../workflows/case/messages';
 import { assigneeKinds } from '../../workflows/shared/messages';
 
 /**
@@ -104,3 +104,44 @@ export const DeadlineExtensionBody = z
     reason: text(1000),
   })
   .meta({ id: 'DeadlineExtension' });
+
+/* ---------- supervisors' interventions ---------- */
+
+const reason = text(1000).meta({ description: 'Why: recorded in the timeline with the supervisor' });
+
+export const UrgeBody = z
+  .strictObject({
+    target: z.enum(urgeTargets).meta({ description: "owner: the case's owner; task: a task's assignee; department: a department called by an open whistle" }),
+    taskId: id.optional().meta({ description: 'The task whose assignee is urged (target task)' }),
+    departmentId: id.optional().meta({ description: 'The department urged (target department)' }),
+    reason: reason.meta({ description: 'Why: recorded in the timeline, and told to the party urged (so it must not identify the resident)' }),
+  })
+  .superRefine((b, ctx) => {
+    const need = (field: 'taskId' | 'departmentId', when: string) => ctx.addIssue({ code: 'custom', path: [field], message: `is required when target is ${when}`, input: b });
+    const extra = (field: 'taskId' | 'departmentId', when: string) => ctx.addIssue({ code: 'custom', path: [field], message: `only for target ${when}`, input: b });
+    if (b.target === 'task' && b.taskId === undefined) need('taskId', 'task');
+    if (b.target === 'department' && b.departmentId === undefined) need('departmentId', 'department');
+    if (b.target !== 'task' && b.taskId !== undefined) extra('taskId', 'task');
+    if (b.target !== 'department' && b.departmentId !== undefined) extra('departmentId', 'department');
+  })
+  .meta({ id: 'Urge', description: 'Urge (督办) a responsible party of the case' });
+
+export const ReassignmentBody = z
+  .strictObject({
+    taskId: id.optional().meta({ description: "The task to give to someone else; absent: the case's owner changes" }),
+    to: Assignee.meta({ description: 'The new assignee (staff for a new owner)' }),
+    reason,
+  })
+  .meta({ id: 'Reassignment' });
+
+export const WithdrawalBody = z
+  .strictObject({
+    kind: z.enum(withdrawalKinds).meta({ description: 'resident-withdrew ends the case as withdrawn; duplicate and opened-in-error as cancelled' }),
+    reason,
+    duplicateOf: cleanString()
+      .trim()
+      .regex(/^[A-Z]{2,8}-\d{8}-\d{4,}$/, 'must be a case id like QG-20261123-0001')
+      .optional()
+      .meta({ description: 'The case this one duplicates (kind duplicate)' }),
+  })
+  .meta({ id: 'Withdrawal' });

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { caseChannels, cases, serviceCategories } from '../../db/schema';
 import { caseWorkflowId, workflowUiUrl } from '../../temporal/client';
 import { missingDocuments, nextDueAt } from '../../workflows/case/facts';
-import { type CaseState, type OpenCaseInput, resolutions, stages } from '../../workflows/case/messages';
+import { type CaseState, finalResolutions, type OpenCaseInput, stages, urgeTargets, withdrawalResolution } from '../../workflows/case/messages';
 import {
   AcceptanceBody,
   Assignee,
   ClosureBody,
   DiagnosisBody,
   EvaluationBody,
+  WithdrawalBody,
 } from './commands';
 import type { AppDeps } from '../http/deps';
 import { clockView, ClockView, ProjectionFailures, readTimeline, TimelineEvent } from '../http/views';
@@ -56,7 +57,7 @@ const progress = {
   overdue: z.boolean().meta({ description: 'A commitment is past its deadline and not met' }),
   nextDueAt: time.nullable().meta({ description: 'The earliest deadline of a running commitment' }),
   paused: z.boolean().meta({ description: 'The clocks are paused: the case waits on the resident' }),
-  resolution: z.enum(resolutions).nullable(),
+  resolution: z.enum(finalResolutions).nullable().meta({ description: 'How the case ended: a closure (resolved, unresolved, transferred), or withdrawn / cancelled' }),
   partnerUnreachable: z.boolean().meta({ description: 'A notice to a partner or department reached nobody on any channel (see GET /api/cases/{id}/notifications)' }),
 };
 export const CaseListItem = CaseSummary.extend(progress).meta({ id: 'CaseListItem' });
@@ -109,6 +110,21 @@ export const CaseView = CaseListItem.extend({
   pause: z.object({ reason: z.string(), since: time, by: z.string() }).optional().meta({ description: 'Why and since when the case is paused' }),
   clocks: z.array(ClockView).optional(),
   closure: ClosureRecord.optional(),
+  withdrawal: WithdrawalBody.extend(by).optional().meta({ description: 'The case ended without a closure: withdrawn by the resident, or cancelled' }),
+  urges: z
+    .array(
+      z.object({
+        target: z.enum(urgeTargets),
+        party: Assignee,
+        taskId: z.string().optional(),
+        whistleId: z.string().optional(),
+        reason: z.string(),
+        count: z.number().int().meta({ description: "The party's urges on this case so far, this one included" }),
+        ...by,
+      }),
+    )
+    .optional()
+    .meta({ description: 'Every urge (督办) of a responsible party by a supervisor' }),
   evaluation: EvaluationRecord.optional(),
   callBack: z.object({ dueAt: time, recordedAt: time }).optional(),
   reopenings: z
@@ -210,6 +226,8 @@ function liveParts(state: CaseState, now: number) {
     pause: state.paused,
     clocks: (state.clocks ?? []).map((c) => clockView(c, now)),
     closure: state.closure,
+    withdrawal: state.withdrawal,
+    urges: state.urges ?? [],
     evaluation: state.evaluation,
     callBack: state.callBack,
     reopenings: state.reopenings ?? [],
@@ -241,7 +259,7 @@ export async function caseView(
     overdue: state.overdue ?? row?.overdue ?? false,
     nextDueAt: state.clocks ? (nextDueAt(state.clocks) ?? null) : (row?.nextDueAt?.toISOString() ?? null),
     paused: state.paused !== undefined,
-    resolution: state.closure?.resolution ?? null,
+    resolution: state.closure?.resolution ?? (state.withdrawal ? withdrawalResolution(state.withdrawal.kind) : null),
     partnerUnreachable: (state.unreachable ?? []).length > 0,
     live: true,
     resident: state.resident,

@@ -31,13 +31,13 @@ export function unknownReferences(errors: FieldError[]) {
 }
 
 /** Every partner or department a plan's tasks are assigned to must exist (partners: and be active). */
-export async function assertAssigneesExist(db: Db, tasks: { assignee: Assignee }[]): Promise<void> {
+export async function assertAssigneesExist(db: Db, tasks: { assignee: Assignee }[], pointerOf = (i: number) => `#/tasks/${i}/assignee`): Promise<void> {
   const idsOf = (kind: Assignee['kind']) => [...new Set(tasks.filter((t) => t.assignee.kind === kind).map((t) => t.assignee.id))];
   const [activePartners, knownDepartments] = await Promise.all([knownIds(db, 'partner', idsOf('partner')), knownIds(db, 'department', idsOf('department'))]);
   const errors = tasks.flatMap((t, i): FieldError[] => {
     const { kind, id } = t.assignee;
-    if (kind === 'partner' && !activePartners.has(id)) return [{ pointer: `#/tasks/${i}/assignee/id`, detail: `is not an active partner (${id})` }];
-    if (kind === 'department' && !knownDepartments.has(id)) return [{ pointer: `#/tasks/${i}/assignee/id`, detail: `is not a department (${id})` }];
+    if (kind === 'partner' && !activePartners.has(id)) return [{ pointer: `${pointerOf(i)}/id`, detail: `is not an active partner (${id})` }];
+    if (kind === 'department' && !knownDepartments.has(id)) return [{ pointer: `${pointerOf(i)}/id`, detail: `is not a department (${id})` }];
     return [];
   });
   if (errors.length) throw unknownReferences(errors);

@@ -15,6 +15,7 @@ import type { AppDeps } from '../http/deps';
 import { departmentErrors, unknownReferences } from '../http/master-data';
 import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';
+import { leaksPersonalData } from '../http/personal-data';
 import { parseOr400 } from '../http/validation';
 import { BlowWhistleBody } from './commands';
 import { callRows, whistleRow } from './lookup';
@@ -49,23 +50,15 @@ registry.registerPath({
   },
 });
 
-/** Mainland mobile numbers and resident ID numbers (18 characters, the last may be X). */
-const personalNumber = /(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx])(?!\d)/;
-
 /**
  * The summary and location go to departments: they must not identify the resident. 422 when they carry the
  * case's resident's name or phone number, or anything shaped like a mobile or ID number.
  */
 function assertNoPersonalData(body: z.infer<typeof BlowWhistleBody>, c: CaseRow): void {
-  const digits = (v: string) => v.replace(/\D/g, '');
-  const phone = c.resident.phone ? digits(c.resident.phone) : undefined;
-  const name = c.resident.name.trim();
   const errors = (['summary', 'location'] as const).flatMap((field) => {
     const text = body[field];
     if (!text) return [];
-    const leaks =
-      (name.length >= 2 && text.includes(name)) || (phone !== undefined && phone.length >= 5 && digits(text).includes(phone)) || personalNumber.test(text.replace(/[\s-]/g, ''));
-    return leaks ? [{ pointer: `#/${field}`, detail: "must not contain the resident's name, phone number or ID number" }] : [];
+    return leaksPersonalData(text, c.resident) ? [{ pointer: `#/${field}`, detail: "must not contain the resident's name, phone number or ID number" }] : [];
   });
   if (errors.length) {
     throw problem(422, "Departments receive the summary and location: leave out the resident's name, phone number and ID number", {

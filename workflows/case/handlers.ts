@@ -47,6 +47,7 @@ import { missingDocuments } from './facts';
 import type { CaseRun, CaseUpdates } from './run';
 import { registerCasePartners } from './partners';
 import { registerCaseWhistles } from './whistles';
+import { registerCaseInterventions } from './interventions';
 import { extendClock, pauseClock, recomputeClock, resumeClock, startClock, stopClock } from '../shared/clocks';
 import { updateRegistrar } from '../shared/updates';
 
@@ -80,6 +81,7 @@ export function registerHandlers(c: CaseRun): void {
   setHandler(calendarChangedSignal, ({ years }) => c.onMessage(() => recompute(c, years)));
   registerCaseWhistles(c, register);
   registerCasePartners(c, register, completeTask);
+  registerCaseInterventions(c, register);
 }
 
 /** The command without its actor: what the state keeps, stamped with who and when. */

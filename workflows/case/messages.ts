@@ -155,6 +155,8 @@ export interface Resume {
 
 export const resolutions = ['resolved', 'unresolved', 'transferred'] as const;
 export type Resolution = (typeof resolutions)[number];
+/** How a case ends: a closure's resolution, or withdrawn (by the resident) / cancelled (see Withdrawal). */
+export const finalResolutions = [...resolutions, 'withdrawn', 'cancelled'] as const;
 
 export interface Closure {
   resolution: Resolution;

@@ -16,6 +16,7 @@ import {
   rejections,
   stages,
   type TaskCompletion,
+  withdrawalResolution,
 } from './messages';
 import type { Command } from '../shared/messages';
 import { missingDocuments, openWhistles } from './facts';
@@ -67,12 +68,19 @@ export function checkExtensionReach(x: Command<DeadlineExtension>): void {
 }
 
 function requireStage(state: CaseState, allowed: Stage[], what: string): void {
+  requireNotWithdrawn(state, what);
   if (!allowed.includes(state.stage)) {
     reject(rejections.conflict, `Cannot ${what} in stage ${state.stage}; allowed in ${allowed.join(', ')}`);
   }
 }
 
+/** A withdrawn case takes no more changes (a change queued behind the withdrawal meets it here). */
+function requireNotWithdrawn(state: CaseState, what: string): void {
+  if (state.withdrawal) reject(rejections.conflict, `Cannot ${what}: the case was ${withdrawalResolution(state.withdrawal.kind)} (${state.withdrawal.kind})`);
+}
+
 function requireOpen(state: CaseState, what: string): void {
+  requireNotWithdrawn(state, what);
   if (state.stage === 'closed') reject(rejections.conflict, `Cannot ${what}: the case is closed`);
 }
 

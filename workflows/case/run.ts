@@ -3,12 +3,14 @@ import {
   condition,
   continueAsNew,
   patched,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { writes } from '../shared/activities';
-import type { CaseProjection, CaseState, OpenCaseInput, Stage } from './messages';
+import { type CaseProjection, type CaseState, type OpenCaseInput, type Stage, withdrawalResolution } from './messages';
+import { waitingOn } from './waiting';
 import type { Actor, Assignee, Clock, NotificationInput, ProjectionFailure } from '../shared/messages';
 import { isOverdue, isProvisional, nextDueAt, openTasks, supervision } from './facts';
 import { stageIndex } from './rules';
@@ -46,6 +48,9 @@ type CaseEventInput = Parameters<typeof writes.recordCaseEvent>[0];
 
 /** Thrown out of the stage steps when the case is closed early (unresolved or transferred). */
 export class ClosedEarly extends Error {}
+
+/** Thrown out of the stage steps when the case is withdrawn or cancelled: it ends without a closure. */
+export class Withdrawn extends Error {}
 
 /** Registers one of the case's updates (handlers.ts makes it; whistles.ts and partners.ts use it too). */
 export type CaseUpdates = UpdateRegistrar<CaseState, CaseRun>;
@@ -140,25 +145,37 @@ export class CaseRun {
       nextDueAt: nextDueAt(this.clocks) ?? null,
       provisional: isProvisional(this.clocks),
       paused: s.paused !== undefined,
-      resolution: s.closure?.resolution ?? null,
+      resolution: this.resolution() ?? null,
       partnerUnreachable: (s.unreachable ?? []).length > 0,
       ...supervision(s, this.clocks),
     };
   }
 
-  /** Appends a timeline event and projects the case row; people's actions also count as progress. */
-  async record(type: EventType, actor: Actor, data: Record<string, unknown> = {}): Promise<void> {
+  /** How the case ended, or will: its closure's resolution, or withdrawn / cancelled. */
+  resolution(): string | undefined {
+    const s = this.state;
+    return s.closure?.resolution ?? (s.withdrawal ? withdrawalResolution(s.withdrawal.kind) : undefined);
+  }
+
+  /**
+   * Appends a timeline event and projects the case row; people's actions also count as progress (an urge
+   * does not: `progress: false`). The workflow's current details (what the Temporal UI shows) say what the
+   * case now waits on, without personal data.
+   */
+  async record(type: EventType, actor: Actor, data: Record<string, unknown> = {}, opts: { progress?: boolean } = {}): Promise<void> {
     this.state.overdue = isOverdue(this.clocks);
     const seq = (this.state.seq = (this.state.seq ?? 0) + 1);
     const at = this.now();
-    if (actor.role !== 'system') this.state.lastProgressAt = at;
+    const progress = actor.role !== 'system' && opts.progress !== false;
+    if (progress) this.state.lastProgressAt = at;
+    setCurrentDetails(waitingOn(this.state, Date.parse(at)).words);
     const projection = this.projection();
     const due = projection.nextDueAt;
     upsertSearchAttributes([
       { key: searchAttributes.stage, value: projection.stage },
       { key: searchAttributes.overdue, value: projection.overdue },
       { key: searchAttributes.nextDueAt, value: due ? new Date(due) : null },
-      ...(actor.role === 'system' ? [] : [{ key: searchAttributes.lastProgressAt, value: new Date(at) }]),
+      ...(progress ? [{ key: searchAttributes.lastProgressAt, value: new Date(at) }] : []),
     ]);
     const event = { caseId: this.state.caseId, seq, type, actor, at, data, projection };
     if (this.together) {
@@ -379,7 +396,9 @@ export class CaseRun {
     if (stageIndex(this.state.stage) > stageIndex(stage)) return done() as T;
     if (stageIndex(this.state.stage) < stageIndex(stage)) await this.enter(stage);
     let result: T | undefined | false;
-    await this.waitFor(() => Boolean((result = done())) || this.state.closure !== undefined);
+    await this.waitFor(() => Boolean((result = done())) || this.state.closure !== undefined || this.state.withdrawal !== undefined);
+    // A withdrawal ends the steps even where it also settled this one (its tasks are cancelled).
+    if (this.state.withdrawal) throw new Withdrawn();
     if (!result && this.state.closure) throw new ClosedEarly();
     return result as T;
   }
@@ -514,7 +533,7 @@ export class CaseRun {
       }
       const from = this.state.stage;
       this.state.stage = 'closed';
-      await this.record('stage.entered', system, { stage: 'closed', from, resolution: this.state.closure?.resolution });
+      await this.record('stage.entered', system, { stage: 'closed', from, resolution: this.resolution() });
     });
     this.finished = true;
     this.clocksChanged();

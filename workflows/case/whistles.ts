@@ -1,7 +1,7 @@
 import { ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
 import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { whistleIdOf, whistleWorkflowId } from '../../temporal/workflow-ids';
-import { type CaseState, rejections } from './messages';
+import { type CaseState, rejections, withdrawalResolution } from './messages';
 import type { Command } from '../shared/messages';
 import { reject } from './rules';
 import type { CaseRun, CaseUpdates } from './run';
@@ -36,6 +36,7 @@ export function checkWhistle(state: CaseState, w: Command<WhistleRequest>): void
     reject(rejections.conflict, `Cannot blow a whistle in stage ${state.stage}; allowed in diagnose, plan, execute, coordinate`);
   }
   if (state.closure) reject(rejections.conflict, `The case is already closed as ${state.closure.resolution}`);
+  if (state.withdrawal) reject(rejections.conflict, `The case was ${withdrawalResolution(state.withdrawal.kind)} (${state.withdrawal.kind})`);
   if (w.departments.length === 0) reject(rejections.invalid, 'A whistle calls at least one department', [{ pointer: '#/departments', detail: 'must not be empty' }]);
   if (new Set(w.departments).size !== w.departments.length) reject(rejections.invalid, 'A department is called twice', [{ pointer: '#/departments', detail: 'must not repeat' }]);
   if (!w.departments.includes(w.lead)) reject(rejections.invalid, `The lead ${w.lead} must be one of the departments called`, [{ pointer: '#/lead', detail: 'must be one of departments' }]);

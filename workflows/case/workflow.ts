@@ -3,7 +3,7 @@ import { searchAttributes } from '../../temporal/search-attribute-keys';
 import { activities } from '../shared/activities';
 import { type CaseState, caseStateQuery, type OpenCaseInput } from './messages';
 import { registerHandlers } from './handlers';
-import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, oneWritePerChangePatch, sizeWhenHeardPatch, system } from './run';
+import { CaseRun, ClosedEarly, milestoneWritesTogetherPatch, oneWritePerChangePatch, sizeWhenHeardPatch, system, Withdrawn } from './run';
 import { decideClockPatches, extensionAsGivenPatch, plainTimeHerePatch } from '../shared/clocks';
 
 /** Patch ids: histories recorded before a patch keep replaying the code they ran. */
@@ -42,6 +42,17 @@ export async function caseWorkflow(input: OpenCaseInput): Promise<CaseState> {
   void c.writeWhenQuiet();
   await (opening ?? c.open());
 
+  try {
+    return await steps(c);
+  } catch (err) {
+    // Withdrawn by the resident, or cancelled as a duplicate: the case ends here, without a closure.
+    if (err instanceof Withdrawn) return c.finish();
+    throw err;
+  }
+}
+
+/** The six steps, from acceptance to the resident's evaluation (a withdrawal ends them wherever they are). */
+async function steps(c: CaseRun): Promise<CaseState> {
   // 1. Accept: in scope, handle at once (即办), or transfer out (转办).
   const acceptance = await c.stage('accept', () => c.state.acceptance);
   if (acceptance.decision === 'transfer') return c.finish();
