@@ -11,6 +11,7 @@ import { nameKeySql, phoneDigits, phoneKeySql } from '../../db/repeat-keys';
 import type { ResidentContact } from '../../db/schema';
 import { oldOpenCaseScan } from './old-repeat-scan';
 import type { BenchOptions, Figure, Section, SectionResult } from './section';
+import { fmt, label, time, type Timed } from './timing';
 
 /**
  * Create cost flat in the number of open cases (issue 13): the repeat rule's lookup (findOpenCase, which
@@ -101,21 +102,6 @@ async function lookups(db: Db, n: number, seq: number): Promise<ResidentContact[
   return present.flatMap((p, i) => (absent[i] ? [p, absent[i]!] : [p]));
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-
-async function time(residents: ResidentContact[], find: (r: ResidentContact) => Promise<unknown>): Promise<{ p50: number; p99: number; found: number }> {
-  for (const r of residents) await find(r); // an untimed pass first, at every size alike: plans, caches, JIT
-  const ms: number[] = [];
-  let found = 0;
-  for (const r of residents) {
-    const t0 = process.hrtime.bigint();
-    if (await find(r)) found += 1;
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), found };
-}
-
 /** Whether the planner answers findOpenCase's query from the keys' indexes (EXPLAIN, parameters inlined). */
 async function plan(db: Db, resident: ResidentContact): Promise<string[]> {
   const q = openCaseCandidates(db, station, service, resident).toSQL();
@@ -128,8 +114,6 @@ async function plan(db: Db, resident: ResidentContact): Promise<string[]> {
   return rows.map((r) => r['QUERY PLAN']!);
 }
 
-const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
-
 export const repeatRule: Section = {
   name: 'repeat-rule',
   async run(o: BenchOptions): Promise<SectionResult> {
@@ -141,7 +125,7 @@ export const repeatRule: Section = {
     try {
       await prepareDatabase(database);
       const { db } = database;
-      const at: Record<number, { keys: Awaited<ReturnType<typeof time>>; old: Awaited<ReturnType<typeof time>> }> = {};
+      const at: Record<number, { keys: Timed; old: Timed }> = {};
       let seeded = 0;
       const plans: Record<number, string[]> = {};
       for (const size of [small, large]) {
@@ -159,7 +143,6 @@ export const repeatRule: Section = {
       const explain = plans[large]!;
       const usesIndexes = explain.some((l) => /cases_open_(phone|name)_key_idx/.test(l)) && !explain.some((l) => /Seq Scan on cases/.test(l));
       const ratio = at[large]!.keys.p50 / at[small]!.keys.p50;
-      const label = (k: number) => k.toLocaleString('en').replace(/,/g, ' ');
       const figures: Figure[] = [
         { name: `repeat rule at ${label(small)} open cases (p50 / p99)`, value: `${fmt(at[small]!.keys.p50)} / ${fmt(at[small]!.keys.p99)} ms` },
         { name: `repeat rule at ${label(large)} open cases (p50 / p99)`, value: `${fmt(at[large]!.keys.p50)} / ${fmt(at[large]!.keys.p99)} ms` },

@@ -5,6 +5,7 @@ import { defaultThresholds } from '../../api/supervision/reasons';
 import { findStuck, type StuckFilter, summarizeStuck } from '../../api/supervision/stuck';
 import { freshDatabase } from './repeat-rule';
 import type { BenchOptions, Figure, Section, SectionResult } from './section';
+import { fmt, label, type Timed, timeRuns } from './timing';
 
 /**
  * `npm run bench:stuck` (issue 14): the stuck query's first page and the summary, timed in-process on a fresh
@@ -53,24 +54,6 @@ async function seed(db: Db, from: number, to: number, now: Date): Promise<void> 
   await db.execute(sql`analyze`);
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-
-async function time(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  await fn();
-  await fn(); // untimed: plans, caches, JIT
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: quantile(ms, 0.5), p95: quantile(ms, 0.95) };
-}
-
-const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
-const label = (k: number) => k.toLocaleString('en').replace(/,/g, ' ');
-
 export const stuck: Section = {
   name: 'stuck',
   async run(o: BenchOptions): Promise<SectionResult> {
@@ -84,7 +67,7 @@ export const stuck: Section = {
       const now = new Date();
       // A supervisor's morning: the subdistrict's stations, the first page, and the summary.
       const filter: StuckFilter = { visibleStations: [station] };
-      const at: Record<number, { list: Awaited<ReturnType<typeof time>>; summary: Awaited<ReturnType<typeof time>>; stuckCases: number; pageSize: number }> = {};
+      const at: Record<number, { list: Timed; summary: Timed; stuckCases: number; pageSize: number }> = {};
       let seeded = 0;
       for (const size of [small, large]) {
         const t0 = Date.now();
@@ -94,8 +77,8 @@ export const stuck: Section = {
         const page = await findStuck(db, filter, { limit: 20 }, now, defaultThresholds);
         const summary = await summarizeStuck(db, filter, now, defaultThresholds);
         const stuckCases = summary.filter((r) => r.total).reduce((n, r) => n + r.cases, 0);
-        const list = await time(runs, () => findStuck(db, filter, { limit: 20 }, now, defaultThresholds));
-        const sum = await time(runs, () => summarizeStuck(db, filter, now, defaultThresholds));
+        const list = await timeRuns(runs, () => findStuck(db, filter, { limit: 20 }, now, defaultThresholds));
+        const sum = await timeRuns(runs, () => summarizeStuck(db, filter, now, defaultThresholds));
         at[size] = { list, summary: sum, stuckCases, pageSize: page.length };
         o.log(`stuck: at ${size}: list p50 ${fmt(list.p50)} ms p95 ${fmt(list.p95)} ms; summary p50 ${fmt(sum.p50)} ms p95 ${fmt(sum.p95)} ms (${stuckCases} reasons' cases)`);
       }
