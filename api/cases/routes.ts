@@ -12,6 +12,7 @@ import { caseWorkflowId } from '../../temporal/client';
 import { type CaseState, type CaseWorkflow, caseWorkflowType, type OpenCaseInput, openedUpdate, stages } from '../../workflows/case/messages';
 import { principalOf, type Principal, requireRole } from '../http/auth';
 import { caseActionsRouter } from './actions';
+import { caseDiagnosticsRouter } from './diagnostics';
 import { caseToRead } from './lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './repeat';
 import { callTemporal, defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf, temporalAway, updateProblem } from '../http/updates';
@@ -396,6 +397,7 @@ export function casesRouter(deps: AppDeps): Router {
     res.json(await caseView(deps, row, state));
   });
 
+  router.use(caseDiagnosticsRouter(deps));
   router.use(caseActionsRouter(deps));
   return router;
 }
