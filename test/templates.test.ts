@@ -178,6 +178,34 @@ const cases: { kind: string; data: Record<string, unknown>; extra?: Partial<Noti
     zh: ['协办', 'housing', '已办结', 'W-1', caseId],
     en: ['Co-handler', 'housing', 'done', 'W-1', caseId],
   },
+  {
+    kind: 'case.urged',
+    data: { target: 'task', taskId: 'T2', count: 3, reason: 'Resident waited nine days', dueAt: '2026-11-23T06:30:00Z' },
+    extra: { recipientName: 'Housing' },
+    zh: ['督办', 'T2', '第 3 次', 'Resident waited nine days', '2026年11月23日 14:30', caseId],
+    en: ['Urged', 'T2', 'time 3', 'Resident waited nine days', '23 Nov 2026, 14:30', caseId],
+  },
+  {
+    kind: 'case.reassigned',
+    data: { from: 'wang', to: 'li' },
+    extra: { recipientName: 'li' },
+    zh: ['交由您', 'wang', caseId],
+    en: ['owner', 'wang', caseId],
+  },
+  {
+    kind: 'task.reassigned',
+    data: { taskId: 'T1', from: { kind: 'department', id: 'housing' }, to: { kind: 'department', id: 'water' } },
+    extra: { recipientName: 'Housing' },
+    zh: ['改派', 'T1', caseId],
+    en: ['reassigned', 'T1', caseId],
+  },
+  {
+    kind: 'case.withdrawn',
+    data: { resolution: 'cancelled', kind: 'duplicate', taskId: 'T1' },
+    extra: { recipientName: 'Anju' },
+    zh: ['撤销', 'T1', caseId],
+    en: ['cancelled', 'T1', caseId],
+  },
 ];
 
 describe('notice templates', () => {
