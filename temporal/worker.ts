@@ -9,6 +9,7 @@ import { createActivities } from '../activities';
 import type { DeliveryConfig } from '../activities/delivery/config';
 import type { Db } from '../db/client';
 import { problemsInterceptor } from './problems';
+import { createNotingWorker, WorkflowTaskNotes } from './workflow-problems';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -31,7 +32,9 @@ export type WorkerTuning = Pick<
 >;
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
-  const worker = await Worker.create(sdkWorkerOptions({ ...opts, workflowBundle: opts.workflowBundle ?? (await bundleApart()) }));
+  const options = sdkWorkerOptions({ ...opts, workflowBundle: opts.workflowBundle ?? (await bundleApart()) });
+  // Workflow tasks that keep failing are noted for supervisors too (temporal/workflow-problems.ts).
+  const worker = await createNotingWorker(options, new WorkflowTaskNotes(opts.db, opts.log));
   opts.log?.info({ taskQueue: opts.taskQueue, namespace: opts.namespace, ...opts.tuning }, 'worker created');
   return worker;
 }

@@ -12,6 +12,7 @@ import { caseWorkflowId } from '../../temporal/client';
 import { type CaseState, type CaseWorkflow, caseWorkflowType, type OpenCaseInput, openedUpdate, stages } from '../../workflows/case/messages';
 import { principalOf, type Principal, requireRole } from '../http/auth';
 import { caseActionsRouter } from './actions';
+import { caseResetRouter } from './reset';
 import { caseDiagnosticsRouter } from './diagnostics';
 import { caseToRead } from './lookup';
 import { demandLocks, findOpenCase, recordRepeat } from './repeat';
@@ -399,5 +400,6 @@ export function casesRouter(deps: AppDeps): Router {
 
   router.use(caseDiagnosticsRouter(deps));
   router.use(caseActionsRouter(deps));
+  router.use(caseResetRouter(deps));
   return router;
 }

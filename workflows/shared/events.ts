@@ -27,6 +27,7 @@ export const eventTypes = [
   'case.reassigned', // the case got a new owner (from, to, reason in data)
   'task.reassigned', // an open task got a new assignee (taskId, from, to, reason in data)
   'case.withdrawn', // the case ended without a closure: withdrawn by the resident, a duplicate, opened in error
+  'case.reset', // an admin reset the case's failing workflow to its last good point (written by the API; reason, fromEventId, runId, newRunId in data)
   /* ---------- commitments (a clock and its deadline) ---------- */
   'commitments.set', // the case's response and resolution commitments started at its opening (deadlines in data)
   'commitments.recomputed', // a calendar change moved deadlines (years and commitments in data)
