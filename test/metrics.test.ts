@@ -346,7 +346,7 @@ describe('GET /metrics', () => {
         }
       });
 
-      it('counts interventions on the timeline by action, a whistle decided by replacing its department among them', async () => {
+      it('counts interventions on the timeline by action, a whistle decided by replacing its department among them, an urge through the API too', async () => {
         const { db } = stack.database;
         const before = await interventions();
         expect(Object.keys(before).sort()).toEqual(Object.keys(interventionActions).map((a) => `action=${a}`).sort());
@@ -378,12 +378,16 @@ describe('GET /metrics', () => {
           event('whistle.decided', { departmentId: 'housing', decision: 'release' }),
           event('case.accepted', {}),
         ]);
+        // And one urge through the API, as a supervisor does it: the case's workflow writes the event.
+        const urged = await api(stack, 'POST', `/api/cases/${accepted}/urge`, { token: tokens.supervisor, body: { target: 'owner', reason: 'The resident called twice' } });
+        expect(urged.status).toBe(200);
+        await eventually(async () => (await interventions())['action=urge'] === before['action=urge']! + 4, 20_000, 'the urge on the timeline');
         const text: string = (await get(stack.url)).body;
         expect(text).toMatch(/^# TYPE stationflow_interventions_total counter$/m);
         const after = series(parseExposition(text), 'stationflow_interventions_total', ['action']);
         const added = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k]!]));
         expect(added).toEqual({
-          'action=urge': 3,
+          'action=urge': 4,
           'action=reassign': 1,
           'action=reassign-task': 1,
           'action=withdraw': 1,
