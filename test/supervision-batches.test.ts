@@ -7,6 +7,8 @@ import { caseEvents, deadlineClasses, stations, subdistricts } from '../db/schem
 import { batchWorkflowId, maxBatchItems } from '../workflows/batch/messages';
 import { acceptUpdate } from '../workflows/case/messages';
 import { act, openCase } from './helpers/cases';
+import { addPartner, caseWithTask, deliveryOf, pushedNotice } from './helpers/partners';
+import { startReceiver, type Receiver } from './helpers/receiver';
 import { keepHistory } from './helpers/histories';
 import { expectProblem } from './helpers/problems';
 import { api, eventually, useStack, workflowBundle } from './helpers/stack';
@@ -144,6 +146,53 @@ describe('batch interventions', () => {
     expect(admin.body.id).not.toBe(answers[0]!.body.id);
     await completed(admin.body.id, 60_000, tokens.admin);
   }, 90_000);
+
+  it('reassigns the owner of each case; a case its new owner already owns refuses', async () => {
+    const [a, b] = [await newCase(), await newCase()];
+    const first = await submit({ operation: 'reassign', reason: 'Wang is on leave', to: { kind: 'staff', id: 'li' }, caseIds: [a] });
+    expect(await completed(first.body.id)).toMatchObject({ applied: 1, refused: 0 });
+    const res = await submit({ operation: 'reassign', reason: 'Wang is on leave', to: { kind: 'staff', id: 'li' }, caseIds: [a, b] });
+    expect(res.status).toBe(202);
+    const done = await completed(res.body.id);
+    expect(done).toMatchObject({ total: 2, applied: 1, refused: 1, failed: 0 });
+    expect(done.items).toEqual([
+      expect.objectContaining({ caseId: a, status: 'refused', reason: 'CaseConflict', detail: expect.stringMatching(/already owns/) }),
+      expect.objectContaining({ caseId: b, status: 'applied' }),
+    ]);
+    const rows = await stack.database.db.select().from(caseEvents).where(and(eq(caseEvents.type, 'case.reassigned'), inArray(caseEvents.caseId, [a, b])));
+    expect(rows.map((r) => [r.caseId, r.actor]).sort()).toEqual([[a, 'chen'], [b, 'chen']]);
+    await keepHistory(stack, stack.client.workflow.getHandle(batchWorkflowId(res.body.id)), 'batch-reassign');
+  }, 90_000);
+
+  describe('retry', () => {
+    let receiver: Receiver;
+    beforeAll(async () => {
+      receiver = await startReceiver();
+      receiver.script('/hooks/batch-refusing', Array(20).fill(400));
+      await addPartner(stack, 'batch-refusing', [{ type: 'webhook', url: receiver.url('/hooks/batch-refusing') }]);
+    });
+    afterAll(() => receiver?.close());
+
+    it("retries every dead letter of each case; a case without one refuses", async () => {
+      const caseId = `QG-20261123-${String(++seq).padStart(4, '0')}`;
+      await caseWithTask(stack, caseId, { kind: 'partner', id: 'batch-refusing' });
+      const notice = await pushedNotice(stack, caseId);
+      await deliveryOf(stack, notice.notificationId, 'unreachable');
+      const healthy = await newCase();
+      receiver.unscript('/hooks/batch-refusing');
+
+      const res = await submit({ operation: 'retry', reason: 'The partner fixed its endpoint', caseIds: [caseId, healthy] });
+      expect(res.status).toBe(202);
+      const done = await completed(res.body.id);
+      expect(done).toMatchObject({ total: 2, applied: 1, refused: 1, failed: 0 });
+      expect(done.items).toEqual([
+        expect.objectContaining({ caseId, status: 'applied', detail: expect.stringContaining(notice.notificationId) }),
+        expect.objectContaining({ caseId: healthy, status: 'refused', reason: 'NothingToRetry' }),
+      ]);
+      await deliveryOf(stack, notice.notificationId, 'delivered');
+      await keepHistory(stack, stack.client.workflow.getHandle(batchWorkflowId(res.body.id)), 'batch-retry');
+    }, 90_000);
+  });
 
   it('roles and scope: supervisors and admins only, every case in scope, each known', async () => {
     const mine = await newCase();
