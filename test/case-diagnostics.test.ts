@@ -226,6 +226,23 @@ describe('case diagnostics', () => {
     expectNothingPersonal(d, p, 'Advice given', 'is happy');
   });
 
+  it('a withdrawn case: closed as withdrawn, waiting on nobody, never the reason', async () => {
+    const p = personal();
+    const id = await open(p);
+    await post(`/api/cases/${id}/acceptance`, { decision: 'accept', documents: [] });
+    await post(`/api/cases/${id}/withdrawal`, { kind: 'resident-withdrew', reason: 'The neighbours mended the roof together' }, tokens.supervisor);
+    const d = await eventually(async () => {
+      const x = await diagnostics(id);
+      return x.workflow?.status === 'COMPLETED' && x;
+    }, 20_000, 'the workflow to complete');
+    expect(d.case).toMatchObject({ id, status: 'closed', resolution: 'withdrawn' });
+    if (d.live) {
+      expect(d.live).toMatchObject({ resolution: 'withdrawn', openTasks: [] });
+      expect(d.waitingOn).toEqual({ words: expect.stringMatching(/^Withdrawn by the resident \S+; waiting on nobody$/), on: [{ kind: 'nobody' }] });
+    }
+    expectNothingPersonal(d, p, 'neighbours mended');
+  });
+
   describe('who may ask, and about what', () => {
     let id: string;
     beforeAll(async () => {

@@ -131,6 +131,20 @@ describe('waitingOn: what a case waits on, in words', () => {
     expect(waitingOn(state('closed', { acceptance: { decision: 'transfer', documents: [], ...by } }), now).words).toBe('Closed as transferred; waiting on nobody');
   });
 
+  it('withdrawn or cancelled: over, whatever the stage; the kind, never the reason', () => {
+    const at = '2026-11-23T01:45:00.000Z';
+    expect(waitingOn(state('plan', { withdrawal: { kind: 'resident-withdrew', reason: 'Li fixed it herself', by: 'chen', at } }), now)).toEqual({
+      words: 'Withdrawn by the resident 2026-11-23T01:45:00Z; waiting on nobody',
+      on: [{ kind: 'nobody' }],
+    });
+    expect(waitingOn(state('closed', { withdrawal: { kind: 'duplicate', reason: 'Same as Li’s other demand', duplicateOf: 'QG-20261122-0007', by: 'chen', at } }), now).words).toBe(
+      'Cancelled (duplicate of case QG-20261122-0007) 2026-11-23T01:45:00Z; waiting on nobody',
+    );
+    expect(waitingOn(state('accept', { withdrawal: { kind: 'opened-in-error', reason: 'typo', by: 'chen', at } }), now).words).toBe(
+      'Cancelled (opened-in-error) 2026-11-23T01:45:00Z; waiting on nobody',
+    );
+  });
+
   it('a state full of personal data never lets it into the words', () => {
     const secrets = ['Zhang Wei', '13812345678', 'Apartment 7, Building 3', 'Water drips on my bed', 'Zhang told us', 'Call Zhang back', 'Pipe fixed for Zhang', 'Zhang unhappy', 'Zhang visited'];
     const base = {
@@ -153,6 +167,7 @@ describe('waitingOn: what a case waits on, in words', () => {
       state('coordinate', { ...base, paused: { reason: 'Zhang Wei is in hospital, call 13812345678', since: earlier, by: 'wang' } }),
       state('close', { ...base, closure: { resolution: 'unresolved', summary: 'Pipe fixed for Zhang', reason: 'Zhang unhappy', ...by } }),
       state('execute', { ...base, awaitingRevision: true, reopenings: [] }),
+      state('plan', { ...base, withdrawal: { kind: 'resident-withdrew', reason: 'Zhang Wei moved away', by: 'chen', at: earlier } }),
     ];
     for (const s of states) {
       const w = waitingOn(s, now);

@@ -306,8 +306,11 @@ async function retryingActivities(deps: AppDeps, caseId: string, workflowId: str
   }));
 }
 
+/** Resolutions that end a case without an evaluation (a supervisor's withdrawal). */
+const withoutEvaluation = ['withdrawn', 'cancelled'];
+
 function caseStatus(stage: string, resolution: string | null | undefined, paused: boolean): z.infer<typeof DiagnosticsCase>['status'] {
-  if (stage === 'closed') return 'closed';
+  if (stage === 'closed' || (resolution && withoutEvaluation.includes(resolution))) return 'closed';
   if (resolution) return 'awaiting-evaluation';
   return paused ? 'paused' : 'open';
 }
@@ -331,12 +334,16 @@ function caseView(id: string, row: CaseRow | undefined, state: CaseState | undef
     id,
     stationId: s.stationId,
     stage: s.stage,
-    status: caseStatus(s.stage, s.closure?.resolution, s.paused !== undefined),
-    resolution: s.closure?.resolution ?? null,
+    status: caseStatus(s.stage, resolutionOf(s), s.paused !== undefined),
+    resolution: resolutionOf(s),
     overdue: s.overdue ?? false,
     updatedAt: null,
   };
 }
+
+/** How the case ended or is ending: its closure's resolution, or withdrawn / cancelled. */
+const resolutionOf = (s: CaseState): string | null =>
+  s.closure?.resolution ?? (s.withdrawal ? (s.withdrawal.kind === 'resident-withdrew' ? 'withdrawn' : 'cancelled') : null);
 
 /** The live state's process, field by field: nothing of the resident, no free text. */
 function liveView(s: CaseState): z.infer<typeof LiveProcess> {
@@ -344,7 +351,7 @@ function liveView(s: CaseState): z.infer<typeof LiveProcess> {
     stage: s.stage,
     paused: s.paused ? { since: s.paused.since, by: s.paused.by } : null,
     awaitingRevision: s.awaitingRevision ?? false,
-    resolution: s.closure?.resolution ?? null,
+    resolution: resolutionOf(s),
     evaluated: s.evaluation !== undefined,
     openTasks: (s.tasks ?? [])
       .filter((t) => t.status === 'open')

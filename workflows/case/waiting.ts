@@ -68,6 +68,12 @@ export function waitingOn(state: CaseState, now: number): WaitingOn {
     for (const p of parties) if (!on.some((o) => o.kind === p.kind && o.id === p.id)) on.push(p);
   };
 
+  if (state.withdrawal) {
+    // Withdrawn or cancelled by a supervisor: over, whatever the stage (the reason is free text: only its kind).
+    const w = state.withdrawal;
+    const how = w.kind === 'resident-withdrew' ? 'Withdrawn by the resident' : `Cancelled (${w.kind}${w.duplicateOf ? ` of case ${w.duplicateOf}` : ''})`;
+    return { words: `${how} ${instant(w.at)}; waiting on nobody`, on: [{ kind: 'nobody' }] };
+  }
   if (state.stage === 'closed') {
     const resolution = state.closure?.resolution ?? (state.acceptance?.decision === 'transfer' ? 'transferred' : undefined);
     return { words: `Closed${resolution ? ` as ${resolution}` : ''}; waiting on nobody`, on: [{ kind: 'nobody' }] };
