@@ -24,9 +24,11 @@ import { failureText } from './problems';
  *   lacks; a determinism violation lang finds), a workflow the worker cannot create, and the evictions core
  *   asks for after finding non-determinism (or a fatal error) in a task. Each failed task counts one attempt.
  *   Core reports only the first failed attempt to the server and lets later ones time out (the workflow task
- *   timeout, 10 s by default), so attempts come about that far apart.
+ *   timeout, 10 s by default): the second attempt follows at once, later ones about 10 s apart. The server's
+ *   own count is describe's pendingWorkflowTask.attempt (the reset route reads it).
  * - Completed: the first activation with new work (not replaying history, not only queries) that the
- *   workflow code completes. A workflow that failed was evicted, so its next task on any worker replays it
+ *   workflow code completes. Core finds non-determinism while history is replayed, so by the time new work
+ *   is activated the task is past it. A workflow that failed was evicted, so its next task on any worker replays it
  *   from history: the note is removed on that worker's first success after a replay (one keyed delete, next
  *   to a whole replay), or on any success of a workflow this worker noted itself. Workflows running
  *   healthily from the worker's cache cost nothing.
