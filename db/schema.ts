@@ -292,7 +292,7 @@ export const caseEvents = pgTable(
     // scrape reads these few rows, not the whole timeline. The list is api/metrics/interventions.ts's, literally.
     index('case_events_interventions_idx')
       .on(t.type, t.at)
-      .where(sql`${t.type} in ('case.urged', 'case.reassigned', 'task.reassigned', 'case.withdrawn', 'commitment.extended', 'case.reset', 'whistle.decided')`),
+      .where(sql`${t.type} in ('case.urged', 'case.reassigned', 'task.reassigned', 'case.withdrawn', 'commitment.extended', 'case.reset', 'delivery.retried', 'whistle.decided')`),
   ],
 );
 

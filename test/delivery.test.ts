@@ -195,11 +195,20 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
     // Staff cannot retry; a supervisor can, once the partner's endpoint is back.
     const retryPath = `/api/cases/${caseId}/notifications/${n.notificationId}/retry`;
     expect((await api(stack, 'POST', retryPath, { token: staffToken })).status).toBe(403);
-    expect((await api(stack, 'POST', `/api/cases/${caseId}/notifications/00000000-0000-4000-8000-000000000000/retry`, { token: supervisorToken })).status).toBe(404);
+    const reason = { reason: 'The partner says its endpoint is back' };
+    expect((await api(stack, 'POST', `/api/cases/${caseId}/notifications/00000000-0000-4000-8000-000000000000/retry`, { token: supervisorToken, body: reason })).status).toBe(404);
+    // A retry is an intervention: it says why (400 without a reason, or with one that is not text).
+    for (const body of [undefined, {}, { reason: '' }, { reason: 'nul\u0000' }, { reason: 'x', extra: true }]) {
+      const refused = await api(stack, 'POST', retryPath, { token: supervisorToken, body });
+      expect({ body, status: refused.status }).toEqual({ body, status: 400 });
+    }
     receiver.unscript(hook.path);
-    const retried = await api(stack, 'POST', retryPath, { token: supervisorToken });
+    const retried = await api(stack, 'POST', retryPath, { token: supervisorToken, body: reason });
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ id: n.notificationId, delivery: { status: 'delivering' } });
+    // The timeline keeps who retried it and why, once.
+    const recorded = (await timelineTypes(caseId)).filter((e) => e.type === 'delivery.retried');
+    expect(recorded).toMatchObject([{ actor: 'chen', actorRole: 'supervisor', data: { notificationId: n.notificationId, round: 2, reason: reason.reason } }]);
 
     const { notice, log } = await deliveryOf(stack, n.notificationId, 'delivered');
     expect(notice.deliveredVia).toBe('webhook');
@@ -210,7 +219,7 @@ describe('partner notices: webhook, email and SMS with retries, fallback and dea
     expect(receiver.processedFor(hook.path).size).toBe(1);
 
     // Nothing left to retry.
-    const again = await api(stack, 'POST', retryPath, { token: supervisorToken });
+    const again = await api(stack, 'POST', retryPath, { token: supervisorToken, body: reason });
     expect(again.status).toBe(409);
     expect(again.body.type).toMatch(/delivery-conflict/);
 

@@ -372,6 +372,7 @@ describe('GET /metrics', () => {
           event('case.withdrawn', { kind: 'duplicate', duplicateOf: 'MX-20261123-0002' }),
           event('commitment.extended', { clock: 'resolution' }),
           event('case.reset', {}),
+          event('delivery.retried', { notificationId: '0b5e4a52-7c1d-4c8f-9d7e-2f1a3b4c5d6e', round: 2 }),
           event('whistle.decided', { departmentId: 'housing', decision: 'replace', replacement: 'water' }),
           // Not interventions counted: a dispute insisted on or released, and an ordinary event.
           event('whistle.decided', { departmentId: 'housing', decision: 'insist' }),
@@ -393,6 +394,7 @@ describe('GET /metrics', () => {
           'action=withdraw': 1,
           'action=extend': 1,
           'action=reset': 1,
+          'action=retry': 1,
           'action=replace-department': 1,
         });
         // Nothing of the events' data reaches the exposition.

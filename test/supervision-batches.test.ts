@@ -6,7 +6,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { caseEvents, deadlineClasses, stations, subdistricts } from '../db/schema';
 import { batchWorkflowId, maxBatchItems } from '../workflows/batch/messages';
 import { acceptUpdate } from '../workflows/case/messages';
-import { act, openCase } from './helpers/cases';
+import { act, openCase, timeline } from './helpers/cases';
 import { addPartner, caseWithTask, deliveryOf, pushedNotice } from './helpers/partners';
 import { startReceiver, type Receiver } from './helpers/receiver';
 import { keepHistory } from './helpers/histories';
@@ -190,6 +190,9 @@ describe('batch interventions', () => {
         expect.objectContaining({ caseId: healthy, status: 'refused', reason: 'NothingToRetry' }),
       ]);
       await deliveryOf(stack, notice.notificationId, 'delivered');
+      // The case's timeline keeps the retry with the supervisor, the reason and the batch, once.
+      const retried = (await timeline(stack, caseId)).filter((e) => e.type === 'delivery.retried');
+      expect(retried).toMatchObject([{ actor: 'chen', actorRole: 'supervisor', data: { notificationId: notice.notificationId, reason: 'The partner fixed its endpoint', batchId: res.body.id } }]);
       await keepHistory(stack, stack.client.workflow.getHandle(batchWorkflowId(res.body.id)), 'batch-retry');
     }, 90_000);
   });

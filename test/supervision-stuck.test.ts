@@ -139,7 +139,7 @@ describe('what is stuck, why, whose move', () => {
     expect(r.words).toMatch(/^a task\.assigned notice reached no channel of partner .+ \(refusing\); given up .+ ago$/);
 
     receiver.script('/hooks/refusing', Array(50).fill(200));
-    await post(`/api/cases/${id}/notifications/${String(r.detail.notificationId)}/retry`, {}, tokens.supervisor);
+    await post(`/api/cases/${id}/notifications/${String(r.detail.notificationId)}/retry`, { reason: 'The partner fixed its endpoint' }, tokens.supervisor);
     await eventually(async () => !(await reasonNames(id)).includes('partner-unreachable'), 30_000, 'the retried notice to get through');
   });
 

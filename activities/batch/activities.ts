@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq } from 'drizzle-orm';
+import { recordOnTimeline } from '../../db/audit';
 import type { Db } from '../../db/client';
 import { notifications } from '../../db/schema';
 import { caseWorkflowId, deliveryWorkflowId } from '../../temporal/workflow-ids';
@@ -65,7 +66,7 @@ export function batchActivities(db: Db) {
           return sendUpdate(client, () => caseHandle.executeUpdate(reassignUpdate, { args: [...args], updateId }));
         }
         case 'retry':
-          return retryDeadLetters(db, client, batchId, actor, item.caseId);
+          return retryDeadLetters(db, client, { batchId, actor, caseId: item.caseId, reason: command.reason });
       }
     },
   };
@@ -76,7 +77,7 @@ export function batchActivities(db: Db) {
  * keyed by the batch, case and notice. Applied when any retry started; refused when there was none to retry
  * or every one was refused.
  */
-async function retryDeadLetters(db: Db, client: Client, batchId: string, actor: Actor, caseId: string): Promise<BatchItemOutcome> {
+async function retryDeadLetters(db: Db, client: Client, { batchId, actor, caseId, reason }: { batchId: string; actor: Actor; caseId: string; reason: string }): Promise<BatchItemOutcome> {
   const letters = await db
     .select({ id: notifications.notificationId })
     .from(notifications)
@@ -87,8 +88,13 @@ async function retryDeadLetters(db: Db, client: Client, batchId: string, actor: 
   const refused: string[] = [];
   for (const { id } of letters) {
     const handle = client.workflow.getHandle(deliveryWorkflowId(id));
-    const outcome = await sendUpdate(client, () => handle.executeUpdate(retryDeliveryUpdate, { args: [{ actor }], updateId: batchUpdateId(batchId, caseId, id) }));
-    if (outcome.status === 'applied') retried.push(id);
+    const updateId = batchUpdateId(batchId, caseId, id);
+    const outcome = await sendUpdate(client, () => handle.executeUpdate(retryDeliveryUpdate, { args: [{ actor }], updateId }));
+    if (outcome.status === 'applied') {
+      // The case's timeline keeps who retried it and why (once: a retried attempt writes the same key).
+      await recordOnTimeline(db, { caseId, key: `retry:${id}:${updateId}`, type: 'delivery.retried', actor, data: { notificationId: id, reason, batchId } });
+      retried.push(id);
+    }
     else refused.push(`${id}: ${outcome.detail ?? 'refused'}`);
   }
   if (retried.length === 0) return { status: 'refused', detail: refused.join('; '), reason: 'DeliveryConflict' };

@@ -23,6 +23,7 @@ export const interventionActions = {
   withdraw: 'case.withdrawn',
   extend: 'commitment.extended',
   reset: 'case.reset',
+  retry: 'delivery.retried',
   'replace-department': 'whistle.decided',
 } as const;
 export type InterventionAction = keyof typeof interventionActions;

@@ -11,6 +11,9 @@ import { CaseId } from '../cases/view';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';
+import { text } from '../http/text';
+import { parseOr400 } from '../http/validation';
+import { recordOnTimeline } from '../../db/audit';
 
 /**
  * A case's notifications and how each reached (or failed to reach) its partner: the delivery log, one
@@ -19,6 +22,9 @@ import { problem } from '../http/problems';
 
 const time = z.iso.datetime({ offset: true });
 const NotificationId = z.uuid().meta({ description: "The notification's id: the webhook's Idempotency-Key" });
+
+/** A retry is a supervisor's intervention: it says why, and the case's timeline keeps it (delivery.retried). */
+export const RetryBody = z.strictObject({ reason: text(1000).meta({ description: 'Why: recorded in the timeline with the supervisor' }) }).meta({ id: 'DeliveryRetry' });
 
 const ChannelDelivery = z
   .object({
@@ -73,6 +79,7 @@ registry.registerPath({
   request: {
     params: z.object({ id: CaseId, notificationId: NotificationId }),
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional() }),
+    body: { required: true, content: { 'application/json': { schema: RetryBody } } },
   },
   responses: {
     202: { description: 'A new delivery round has started', content: { 'application/json': { schema: NotificationView } } },
@@ -144,6 +151,7 @@ export function notificationsRouter(deps: AppDeps): Router {
     const id = String(req.params.id);
     const key = idempotencyKeyOf(req);
     const notificationId = notificationIdOf(req);
+    const { reason } = parseOr400(RetryBody, req.body ?? {});
     await caseToActOn(deps, p, id);
     const [before] = await notificationViews(deps, id, notificationId);
     if (!before) throw notificationNotFound(id, notificationId);
@@ -163,6 +171,14 @@ export function notificationsRouter(deps: AppDeps): Router {
       principal: p,
       route: `notifications/${notificationId}/retry`,
       idempotencyKey: key,
+    });
+    // The same request again (its Idempotency-Key) gives the same round: recorded once.
+    await recordOnTimeline(deps.database.db, {
+      caseId: id,
+      key: `retry:${notificationId}:${state.round}`,
+      type: 'delivery.retried',
+      actor: { id: p.id, role: p.role },
+      data: { notificationId, round: state.round, reason },
     });
     deps.log.info({ caseId: id, notificationId, round: state.round }, 'delivery retried');
     const [after] = await notificationViews(deps, id, notificationId);

@@ -1,3 +1,3 @@
-CREATE INDEX "case_events_interventions_idx" ON "case_events" USING btree ("type","at") WHERE "case_events"."type" in ('case.urged', 'case.reassigned', 'task.reassigned', 'case.withdrawn', 'commitment.extended', 'case.reset', 'whistle.decided');--> statement-breakpoint
+CREATE INDEX "case_events_interventions_idx" ON "case_events" USING btree ("type","at") WHERE "case_events"."type" in ('case.urged', 'case.reassigned', 'task.reassigned', 'case.withdrawn', 'commitment.extended', 'case.reset', 'delivery.retried', 'whistle.decided');--> statement-breakpoint
 CREATE INDEX "deliveries_gave_up_idx" ON "deliveries" USING btree ("channel") WHERE "deliveries"."status" = 'gave-up';--> statement-breakpoint
 CREATE INDEX "notifications_undelivered_idx" ON "notifications" USING btree ("delivery_status") WHERE "notifications"."delivery_status" in ('unreachable', 'delivering');

@@ -38,6 +38,7 @@ export const eventTypes = [
   /* ---------- partners ---------- */
   'partner.unreachable', // a notice reached nobody on any channel (a dead letter)
   'partner.reached', // a retried dead letter got through after all
+  'delivery.retried', // a supervisor sent a notice that reached nobody again (notificationId, round, reason in data; written by the API)
   /* ---------- the case's whistles ---------- */
   'whistle.initiated', // the case blew a whistle to departments (街乡吹哨)
   'whistle.settled', // the case heard its whistle's outcome
