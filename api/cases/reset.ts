@@ -3,7 +3,7 @@ import { isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@tempor
 import { temporal } from '@temporalio/proto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { caseEvents } from '../../db/schema';
+import { recordOnTimeline } from '../../db/audit';
 import { caseWorkflowId } from '../../temporal/client';
 import { principalOf, type Principal, requireRole } from '../http/auth';
 import type { AppDeps } from '../http/deps';
@@ -129,15 +129,12 @@ async function resetCase(deps: AppDeps, p: Principal, row: CaseRow, reason: stri
   const at = new Date();
   const data = { reason, fromEventId: point.fromEventId, runId: point.runId, newRunId };
   try {
-    // The timeline's seq numbers are the workflow's: this row takes the seq of the case's latest event
-    // (it follows it in time) and a key of its own that no workflow event can have (theirs are e<seq>).
-    await deps.database.db
-      .insert(caseEvents)
-      .values({ caseId, eventKey: `reset:${newRunId}`, seq: row.projectionSeq, type: 'case.reset', actor: p.id, actorRole: p.role, at, data })
-      .onConflictDoNothing();
+    // A person's action its workflow does not record: on the timeline after the case's latest event (db/audit.ts).
+    await recordOnTimeline(deps.database.db, { caseId, key: `reset:${newRunId}`, type: 'case.reset', actor: p, at, data });
   } catch (err) {
-    // The reset is done and cannot be undone: the log keeps what the timeline could not.
-    deps.log.error({ caseId, admin: p.id, ...data, err: (err as Error).message }, 'case reset not recorded on the timeline');
+    // The reset is done and cannot be undone: the log keeps what the timeline could not (not the reason: free text).
+    const { reason: _reason, ...facts } = data;
+    deps.log.error({ caseId, admin: p.id, ...facts, err: (err as Error).message }, 'case reset not recorded on the timeline');
     throw err;
   }
   deps.log.warn({ caseId, admin: p.id, fromEventId: point.fromEventId, runId: point.runId, newRunId, attempt: point.attempt }, 'case workflow reset');
