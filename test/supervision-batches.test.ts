@@ -31,7 +31,7 @@ describe('batch interventions', () => {
   };
   const urges = async (caseIds: string[]) => {
     const rows = await stack.database.db
-      .select({ caseId: caseEvents.caseId, actor: caseEvents.actor, actorRole: caseEvents.actorRole })
+      .select({ caseId: caseEvents.caseId, actor: caseEvents.actor, actorRole: caseEvents.actorRole, data: caseEvents.data })
       .from(caseEvents)
       .where(and(eq(caseEvents.type, 'case.urged'), inArray(caseEvents.caseId, caseIds)));
     return caseIds.map((id) => rows.filter((r) => r.caseId === id));
@@ -68,7 +68,8 @@ describe('batch interventions', () => {
     const done = await completed(res.body.id);
     expect(done).toMatchObject({ operation: 'urge', status: 'completed', total: 3, done: 3, applied: 3, refused: 0, failed: 0, createdBy: { id: 'chen', role: 'supervisor' } });
     expect(done.items.map((i: { caseId: string; status: string }) => [i.caseId, i.status])).toEqual(ids.map((id) => [id, 'applied']));
-    for (const events of await urges(ids)) expect(events).toEqual([expect.objectContaining({ actor: 'chen', actorRole: 'supervisor' })]);
+    // Each urge names its batch: a later attempt of the same item finds it there and does not urge again.
+    for (const events of await urges(ids)) expect(events).toEqual([expect.objectContaining({ actor: 'chen', actorRole: 'supervisor', data: expect.objectContaining({ batchId: res.body.id }) })]);
 
     // Its creator's scope only: another subdistrict's supervisor does not see it; an admin does.
     expectProblem(await progress(res.body.id, otherSupervisor), 404, undefined, undefined, 'batch-not-found');

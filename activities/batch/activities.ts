@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { recordOnTimeline } from '../../db/audit';
 import type { Db } from '../../db/client';
-import { notifications } from '../../db/schema';
+import { caseEvents, notifications } from '../../db/schema';
 import { caseWorkflowId, deliveryWorkflowId } from '../../temporal/workflow-ids';
 import { type BatchCommand, type BatchItemInput, type BatchItemOutcome, batchUpdateId } from '../../workflows/batch/messages';
 import { reassignUpdate, urgeUpdate } from '../../workflows/case/messages';
@@ -52,17 +52,20 @@ export function batchActivities(db: Db) {
       const { client } = Context.current();
       const caseHandle = client.workflow.getHandle(caseWorkflowId(item.caseId));
       const updateId = batchUpdateId(batchId, item.caseId);
+      // Temporal applies an update id once per run: a case that continued as new since a crashed attempt would
+      // take it again, so the timeline (written before the update answers) is asked first.
+      if (command.operation !== 'retry' && (await appliedBefore(db, item.caseId, batchId))) return { status: 'applied', detail: 'Applied by an earlier attempt' };
       switch (command.operation) {
         case 'urge': {
           const target = command.target ?? 'owner';
           const taskId = target === 'task' ? (item.taskId ?? command.taskId) : undefined;
           const departmentId = target === 'department' ? (item.departmentId ?? command.departmentId) : undefined;
-          const args = [{ target, ...(taskId ? { taskId } : {}), ...(departmentId ? { departmentId } : {}), reason: command.reason, actor }] as const;
+          const args = [{ target, ...(taskId ? { taskId } : {}), ...(departmentId ? { departmentId } : {}), reason: command.reason, batchId, actor }] as const;
           return sendUpdate(client, () => caseHandle.executeUpdate(urgeUpdate, { args: [...args], updateId }));
         }
         case 'reassign': {
           const taskId = item.taskId ?? command.taskId;
-          const args = [{ ...(taskId ? { taskId } : {}), to: command.to!, reason: command.reason, actor }] as const;
+          const args = [{ ...(taskId ? { taskId } : {}), to: command.to!, reason: command.reason, batchId, actor }] as const;
           return sendUpdate(client, () => caseHandle.executeUpdate(reassignUpdate, { args: [...args], updateId }));
         }
         case 'retry':
@@ -70,6 +73,16 @@ export function batchActivities(db: Db) {
       }
     },
   };
+}
+
+/** The case's timeline already has this batch's change (an urge or a reassignment naming the batch). */
+async function appliedBefore(db: Db, caseId: string, batchId: string): Promise<boolean> {
+  const [found] = await db
+    .select({ id: caseEvents.id })
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseId, caseId), inArray(caseEvents.type, ['case.urged', 'case.reassigned', 'task.reassigned']), sql`${caseEvents.data}->>'batchId' = ${batchId}`))
+    .limit(1);
+  return found !== undefined;
 }
 
 /**

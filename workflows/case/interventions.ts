@@ -77,7 +77,7 @@ async function urge(c: CaseRun, u: Command<Urge>): Promise<void> {
   const at = c.now();
   urges.push({ target: u.target, party, ...(taskId ? { taskId } : {}), ...(whistleId ? { whistleId } : {}), reason: u.reason, count, by: u.actor.id, at });
   // An urge is not the case's progress: an idle case stays idle until its party moves.
-  await c.record('case.urged', u.actor, { target: u.target, party, taskId, whistleId, reason: u.reason, count }, { progress: false });
+  await c.record('case.urged', u.actor, { target: u.target, party, taskId, whistleId, reason: u.reason, count, batchId: u.batchId }, { progress: false });
   await c.notify(party, 'case.urged', { target: u.target, taskId, whistleId, reason: u.reason, count, dueAt });
 }
 
@@ -101,7 +101,7 @@ async function reassign(c: CaseRun, r: Command<Reassignment>): Promise<void> {
     s.owner = r.to.id;
     // The case's own commitments follow their owner; tasks keep their assignees.
     for (const clock of c.clocks) if (clock.kind !== 'task' && same(clock.assignee, from)) clock.assignee = r.to;
-    await c.record('case.reassigned', r.actor, { from: from.id, to: r.to.id, reason: r.reason });
+    await c.record('case.reassigned', r.actor, { from: from.id, to: r.to.id, reason: r.reason, batchId: r.batchId });
     await c.notify(r.to, 'case.reassigned', { from: from.id, to: r.to.id });
     c.clocksChanged();
     return;
@@ -113,7 +113,7 @@ async function reassign(c: CaseRun, r: Command<Reassignment>): Promise<void> {
   delete task.acceptedBy;
   const clock = currentClock(s, `task:${task.id}`);
   if (clock) clock.assignee = r.to;
-  await c.record('task.reassigned', r.actor, { taskId: task.id, from, to: r.to, reason: r.reason });
+  await c.record('task.reassigned', r.actor, { taskId: task.id, from, to: r.to, reason: r.reason, batchId: r.batchId });
   await c.notify(from, 'task.reassigned', { taskId: task.id, from, to: r.to });
   await c.notify(r.to, 'task.assigned', { taskId: task.id, title: task.title, dueAt: task.dueAt, serviceCode: s.serviceCode });
   c.clocksChanged();

@@ -207,6 +207,8 @@ export interface Urge {
   /** The department urged (target `department`): one called by an open whistle of the case. */
   departmentId?: string;
   reason: string;
+  /** The batch that sent it (POST /api/supervision/batches): recorded, so a batch applies each item once. */
+  batchId?: string;
 }
 
 /** An urge as the case keeps it: the party urged and how many times it has been urged on this case. */
@@ -227,6 +229,8 @@ export interface Reassignment {
   taskId?: string;
   to: Assignee;
   reason: string;
+  /** The batch that sent it: recorded, so a batch applies each item once. */
+  batchId?: string;
 }
 
 /**
