@@ -1,16 +1,11 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import { createApp } from '../api/app';
-import { createLogger } from '../config/logger';
 import { caseWorkflowId } from '../temporal/client';
 import { inMinutes } from './helpers/cases';
 import { addPartner } from './helpers/partners';
-import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
 import { startReceiver, type Receiver } from './helpers/receiver';
 import { api, eventually, useStack } from './helpers/stack';
+import { withTemporalAway } from './helpers/temporal-away';
 
 /**
  * GET /api/cases/{id}/diagnostics on the real stack: a fresh case's process, workflow and history; the words
@@ -290,30 +285,13 @@ describe('case diagnostics', () => {
     });
 
     it('with Temporal unreachable: 503 temporal-unavailable', async () => {
-      // The same API against a Temporal address where nothing listens (a dev server that died).
-      const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 });
-      const app = createApp({
-        config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
-        database: stack.database,
-        client: new Client({ connection, namespace: stack.temporal.namespace }),
-        temporal: stack.temporal,
-        auth: stack.auth,
-        log: createLogger('silent'),
-      });
-      const server = http.createServer(app);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      try {
-        const down = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      await withTemporalAway(stack, async (down) => {
         const started = Date.now();
         const res = await api(down, 'GET', `/api/cases/${id}/diagnostics`, { token: tokens.supervisor });
         expectProblem(res, 503, /Temporal/, undefined, 'temporal-unavailable');
         expect(res.headers.get('retry-after')).toBeTruthy();
         expect(Date.now() - started).toBeLessThan(15_000);
-      } finally {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        // The connection is left open, as in case-quick-clients: a given-up call's retry timers must not fire on a closed channel.
-      }
+      });
     });
   });
 });

@@ -1,13 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
-import { createApp } from '../api/app';
-import { createLogger } from '../config/logger';
 import { cases } from '../db/schema';
 import { api, eventually, useStack } from './helpers/stack';
+import { withTemporalAway } from './helpers/temporal-away';
 import { keepHistory } from './helpers/histories';
-import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
 import { caseWorkflowId } from '../temporal/client';
 import { caseWorkflow } from '../workflows/case/workflow';
@@ -207,20 +202,7 @@ describe('quick clients', () => {
   });
 
   it('with Temporal unreachable, an opening answers 503 temporal-unavailable and opens nothing', async () => {
-    // The same API against a Temporal address where nothing listens (a dev server that died).
-    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 });
-    const app = createApp({
-      config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
-      database: stack.database,
-      client: new Client({ connection, namespace: stack.temporal.namespace }),
-      temporal: stack.temporal,
-      auth: stack.auth,
-      log: createLogger('silent'),
-    });
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const down = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    await withTemporalAway(stack, async (down) => {
       const body = demand();
       const res = await api(down, 'POST', '/api/cases', { token: staff, body });
       expectProblem(res, 503, /Temporal/, undefined, 'temporal-unavailable');
@@ -229,11 +211,6 @@ describe('quick clients', () => {
       // Temporal never had it: nothing of this demand is in the read model.
       const rows = await stack.database.db.select({ id: cases.id }).from(cases).where(eq(cases.resident, body.resident));
       expect(rows).toEqual([]);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      // The connection is left open: the SDK's gRPC retry interceptor keeps retry timers for a call that was
-      // given up, and one that fires on a closed channel throws outside any promise (in the next test file).
-    }
+    });
   });
 });

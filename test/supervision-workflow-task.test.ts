@@ -1,19 +1,14 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
-import { createApp } from '../api/app';
-import { createLogger } from '../config/logger';
 import { caseEvents, workflowProblems } from '../db/schema';
 import { caseWorkflowId } from '../temporal/client';
 import { createWorker } from '../temporal/worker';
 import { workflowTaskNote } from '../temporal/workflow-problems';
 import { brokenHandlerMessage } from './workflows/bad-deploy';
 import { expectWholeTimeline, timeline } from './helpers/cases';
-import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
 import { api, eventually, useStack } from './helpers/stack';
+import { withTemporalAway } from './helpers/temporal-away';
 
 /**
  * "Workflow task failing" on the real stack: a case whose workflow task keeps failing is listed for
@@ -218,28 +213,12 @@ describe('workflow task failing: noted by the worker, listed, fixed by a deploy 
     expect(path.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CaseResetDone' });
     expect(Object.keys(path.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409', '503']));
 
-    // The same API against a Temporal address where nothing listens (a dev server that died).
-    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 });
-    const app = createApp({
-      config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
-      database: stack.database,
-      client: new Client({ connection, namespace: stack.temporal.namespace }),
-      temporal: stack.temporal,
-      auth: stack.auth,
-      log: createLogger('silent'),
-    });
-    const server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const down = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    await withTemporalAway(stack, async (down) => {
       const started = Date.now();
       const res = await api(down, 'POST', `/api/cases/${healthy}/reset`, { token: tokens.admin, body: { reason: 'Temporal is away' } });
       expectProblem(res, 503, /Temporal/, undefined, 'temporal-unavailable');
       expect(Date.now() - started).toBeLessThan(15_000);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
     expect(await stack.database.db.select().from(caseEvents).where(and(eq(caseEvents.caseId, healthy), eq(caseEvents.type, 'case.reset')))).toEqual([]);
 
     // A case whose workflow has ended has no run to reset.
