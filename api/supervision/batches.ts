@@ -32,7 +32,7 @@ import { Assignee } from '../cases/commands';
 import { visibleStations } from '../cases/scope';
 import { CaseId } from '../cases/view';
 import { findStuck } from './stuck';
-import { scopedFilter, SummaryQuery, thresholdsOf } from './routes';
+import { scopedFilter, SummaryQuery, thresholdsOf } from './filter';
 
 /**
  * Batch interventions (issue 14): one urge, reassignment or retry applied to many cases in one request, run
@@ -60,8 +60,7 @@ export const BatchBody = z
     reason: text(1000).meta({ description: "Why: the urge's or reassignment's reason, recorded in every case's timeline; kept with a retry batch" }),
     caseIds: z.array(CaseId).min(1).max(maxBatchItems).optional().meta({ description: 'The cases, by id (each once)' }),
     items: z.array(ItemBody).min(1).max(maxBatchItems).optional().meta({ description: 'The cases with what differs per case (a task, a department)' }),
-    // Lazy: routes.ts, which defines the stuck query's filter, mounts this router (the two files import each other).
-    filter: z.lazy(() => SummaryQuery).optional().meta({ description: "The stuck query's filter (GET /api/supervision/stuck): its cases now, within your scope" }),
+    filter: SummaryQuery.optional().meta({ description: "The stuck query's filter (GET /api/supervision/stuck): its cases now, within your scope" }),
     target: z.enum(urgeTargets).optional().meta({ description: 'urge: whom (default owner)' }),
     taskId: id.optional().meta({ description: 'urge (target task), reassign: the task, where an item names none; reassign without one: the owner' }),
     departmentId: id.optional().meta({ description: 'urge (target department): the department, where an item names none' }),

@@ -3,17 +3,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { departments, partners, serviceCategories } from '../../db/schema';
 import type { Db } from '../../db/client';
-import { principalOf, type Principal, requireRole } from '../http/auth';
+import { principalOf, requireRole } from '../http/auth';
 import { cursorCodec, cursorPart } from '../http/cursor';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
-import { problem } from '../http/problems';
-import { emptyIsAbsent, idPattern, pageQuery } from '../http/schemas';
 import { parseOr400 } from '../http/validation';
-import { visibleStations } from '../cases/scope';
 import { CaseId, caseIdPattern } from '../cases/view';
-import { ageInWords, defaultThresholds, type FoundReason, type Party, partyKinds, reasonInWords, stuckReasons, type StuckThresholds } from './reasons';
-import { findStuck, type StuckFilter, summarizeStuck } from './stuck';
+import { ageInWords, type FoundReason, type Party, partyKinds, reasonInWords, stuckReasons } from './reasons';
+import { findStuck, summarizeStuck } from './stuck';
+import { scopedFilter, StuckQuery, SummaryQuery, thresholdsOf } from './filter';
 import { batchesRouter } from './batches';
 
 /**
@@ -22,29 +20,6 @@ import { batchesRouter } from './batches';
  */
 
 const time = z.iso.datetime({ offset: true });
-const idParam = z.string().regex(idPattern, 'must be an id of letters, digits, ".", "_", ":" or "-"');
-
-/** 30m, 8h, 3d: how old a reason must be to be listed. */
-const olderThan = z
-  .string()
-  .regex(/^\d{1,6}(m|h|d)$/, 'must look like 30m, 8h or 3d')
-  .transform((v) => Number(v.slice(0, -1)) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as 'm' | 'h' | 'd']);
-
-const reasonList = z
-  .string()
-  .max(300)
-  .transform((v) => v.split(','))
-  .pipe(z.array(z.enum(stuckReasons)).min(1));
-
-const filterQuery = {
-  reason: z.preprocess(emptyIsAbsent, reasonList.optional().meta({ description: `One or more of ${stuckReasons.join(', ')}, comma-separated` })),
-  station: z.preprocess(emptyIsAbsent, idParam.optional()),
-  department: z.preprocess(emptyIsAbsent, idParam.optional().meta({ description: 'Only reasons this department is responsible for' })),
-  category: z.preprocess(emptyIsAbsent, z.enum(serviceCategories).optional()),
-  olderThan: z.preprocess(emptyIsAbsent, olderThan.optional().meta({ description: 'Only reasons older than this, e.g. 30m, 8h, 3d' })),
-};
-export const StuckQuery = z.strictObject({ ...filterQuery, ...pageQuery });
-export const SummaryQuery = z.strictObject(filterQuery);
 
 const PartyView = z
   .object({
@@ -120,22 +95,6 @@ registry.registerPath({
 
 const stuckCursor = cursorCodec<{ since: Date; caseId: string }>({ since: cursorPart.instant, caseId: cursorPart.id(caseIdPattern) });
 
-/** The filter a principal may ask for: its scope, and the query's narrowing of it (403 beyond the scope). */
-export async function scopedFilter(db: Db, p: Principal, q: z.infer<typeof SummaryQuery>): Promise<StuckFilter> {
-  const f: StuckFilter = { reasons: q.reason, category: q.category, olderThanMs: q.olderThan, stationId: q.station, departmentId: q.department };
-  if (p.role === 'department') {
-    if (q.department && q.department !== p.departmentId) {
-      throw problem(403, `Your department token covers department ${p.departmentId}, not ${q.department}`, { type: 'forbidden-scope' });
-    }
-    return { ...f, departmentId: p.departmentId };
-  }
-  const visible = await visibleStations(db, p);
-  if (q.station && visible && !visible.includes(q.station)) {
-    throw problem(403, `Your ${p.role} token does not cover station ${q.station}`, { type: 'forbidden-scope' });
-  }
-  return { ...f, visibleStations: visible };
-}
-
 /** Names of the departments and partners among the parties (master data), by kind and id. */
 async function partyNames(db: Db, parties: Party[]): Promise<Map<string, string>> {
   const ids = (kind: string) => [...new Set(parties.filter((x) => x.kind === kind && x.id).map((x) => x.id!))];
@@ -161,9 +120,6 @@ function reasonView(r: FoundReason, names: Map<string, string>, now: Date): z.in
   };
 }
 
-export function thresholdsOf(deps: AppDeps): StuckThresholds {
-  return { ...defaultThresholds, ...deps.stuckThresholds };
-}
 
 export function supervisionRouter(deps: AppDeps): Router {
   const router = Router();
