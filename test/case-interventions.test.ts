@@ -83,6 +83,10 @@ describe('supervisors intervene: urge, reassign, withdraw', () => {
         ['staff', 'wang'],
         ['staff', 'wang'],
       ]);
+      // The workflow's current details (what the Temporal UI shows beside it) say what the case waits on, and
+      // nothing of the resident.
+      const metadata = await stack.client.workflow.getHandle(caseWorkflowId(id)).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toBe('Waiting for staff wang to accept the demand');
       // An urge is no progress of the case: the idle clock still counts from the opening.
       expect((await row(id)).lastProgressAt?.toISOString()).toBe(progressBefore?.toISOString());
       await eventually(async () => {
