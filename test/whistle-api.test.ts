@@ -455,16 +455,18 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
       });
       expectProblem(await post(w5, 'dispute', { reason: 'Still not ours' }, tokens.water!), 409, /insisted/);
       expectProblem(await decide('housing', { decision: 'insist' }), 409, /no open dispute/, undefined, 'whistle-conflict');
-      expectProblem(await decide('civil-affairs', { decision: 'release' }), 422, /not called/, '#/departmentId');
+      expectProblem(await decide('civil-affairs', { decision: 'release', note: 'Not theirs' }), 422, /not called/, '#/departmentId');
     });
 
     it('replace: the replacement must be a department of the subdistrict; it is called in its stead', async () => {
       expect((await post(w5, 'dispute', { reason: 'Sorting is for civil affairs' }, tokens['urban-management']!)).status).toBe(200);
-      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'harbour' }), 422, /subdistrict other-sd/, '#/replacement', 'unknown-reference');
-      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'nowhere' }), 422, /not a department/, '#/replacement');
-      expectProblem(await decide('urban-management', { decision: 'replace' }), 422, /names the department that takes over/, '#/replacement', 'whistle-invalid');
-      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'water' }), 422, /already called/, '#/replacement');
-      const replaced = await decide('urban-management', { decision: 'replace', replacement: 'civil-affairs' });
+      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'harbour', note: 'Harbour owns it' }), 422, /subdistrict other-sd/, '#/replacement', 'unknown-reference');
+      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'nowhere', note: 'x' }), 422, /not a department/, '#/replacement');
+      expectProblem(await decide('urban-management', { decision: 'replace', note: 'x' }), 422, /names the department that takes over/, '#/replacement', 'whistle-invalid');
+      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'water', note: 'x' }), 422, /already called/, '#/replacement');
+      // Replacing or releasing a department is an intervention: it says why.
+      expectProblem(await decide('urban-management', { decision: 'replace', replacement: 'civil-affairs' }), 400, undefined, '#/note');
+      const replaced = await decide('urban-management', { decision: 'replace', replacement: 'civil-affairs', note: 'Civil affairs runs the outreach' });
       expect(replaced.status).toBe(200);
       expect(callOf(replaced.body, 'urban-management')).toMatchObject({ status: 'released', state: 'done', replacedBy: 'civil-affairs', releasedAt: expect.any(String) });
       expect(callOf(replaced.body, 'civil-affairs')).toMatchObject({ status: 'awaiting-check-in', role: 'co-handler', replaces: 'urban-management' });
@@ -476,8 +478,8 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
 
     it('release the lead: a new lead is named among the others', async () => {
       expect((await post(w5, 'dispute', { reason: 'Not housing' }, tokens.housing!)).status).toBe(200);
-      expectProblem(await decide('housing', { decision: 'release' }), 422, /new lead/, '#/newLead');
-      expectProblem(await decide('housing', { decision: 'release', newLead: 'parks' }), 422, /not an active department/, '#/newLead');
+      expectProblem(await decide('housing', { decision: 'release', note: 'x' }), 422, /new lead/, '#/newLead');
+      expectProblem(await decide('housing', { decision: 'release', newLead: 'parks', note: 'x' }), 422, /not an active department/, '#/newLead');
       const released = await decide('housing', { decision: 'release', newLead: 'water', note: 'Water leads' });
       expect(released.body).toMatchObject({ lead: 'water', status: 'open' });
       expect(callOf(released.body, 'housing')).toMatchObject({ status: 'released', role: 'co-handler', disputes: [expect.objectContaining({ decision: 'release' })] });

@@ -58,7 +58,12 @@ export const DecisionBody = z
     decision: z.enum(disputeDecisions).meta({ description: 'release the department, replace it with another, or insist that the whistle is for it' }),
     replacement: id.optional().meta({ description: 'replace: the department that takes over (of the whistle’s subdistrict)' }),
     newLead: id.optional().meta({ description: 'Releasing the lead: the new lead among the other departments' }),
-    note: text(2000).optional(),
+    note: text(2000).optional().meta({ description: 'Why: required to replace or release a department (a supervisor’s intervention, kept in the timeline)' }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.decision !== 'insist' && b.note === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['note'], message: `is required to ${b.decision} a department: say why`, input: b });
+    }
   })
   .meta({ id: 'WhistleDecision' });
 
