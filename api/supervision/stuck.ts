@@ -144,20 +144,27 @@ const foundReason = (r: RawReason): FoundReason => ({
 
 /** A page of stuck cases, the oldest reason first; `limit + 1` rows tell whether another page follows. */
 export async function findStuck(db: Db, f: StuckFilter, page: { limit: number; after?: StuckCursor }, now: Date, t: StuckThresholds): Promise<StuckCase[]> {
-  const after = page.after ? sql`HAVING (min(r.since), c.id) > (${page.after.since.toISOString()}::timestamptz, ${page.after.caseId})` : sql``;
+  const after = page.after ? sql`HAVING (min(r.since), r.case_id) > (${page.after.since.toISOString()}::timestamptz, ${page.after.caseId})` : sql``;
+  // The page's cases first, from the reasons' keys alone; then the particulars of those cases' reasons only.
   const rows = await rowsOf<Record<string, unknown>>(
     db,
-    sql`WITH r AS (${reasonsSql(now, t)})
+    sql`WITH r AS NOT MATERIALIZED (${reasonsSql(now, t)}),
+      page AS (
+        SELECT r.case_id, min(r.since) AS first_since
+        FROM r JOIN cases c ON c.id = r.case_id
+        WHERE ${whereSql(f, now)}
+        GROUP BY r.case_id
+        ${after}
+        ORDER BY first_since, r.case_id
+        LIMIT ${page.limit + 1}::int)
       SELECT c.id, c.station_id, c.service_code, c.category, c.deadline_class, c.stage, c.opened_at, coalesce(c.owner, c.opened_by) AS owner,
-        min(r.since) AS first_since,
+        p.first_since,
         jsonb_agg(jsonb_build_object('reason', r.reason, 'since', r.since, 'partyKind', r.party_kind, 'partyId', r.party_id, 'detail', r.detail)
           ORDER BY r.since, r.reason) AS reasons
-      FROM r JOIN cases c ON c.id = r.case_id
+      FROM page p JOIN cases c ON c.id = p.case_id JOIN r ON r.case_id = p.case_id
       WHERE ${whereSql(f, now)}
-      GROUP BY c.id
-      ${after}
-      ORDER BY first_since, c.id
-      LIMIT ${page.limit + 1}::int`,
+      GROUP BY c.id, p.first_since
+      ORDER BY p.first_since, c.id`,
   );
   return rows.map((row) => ({
     caseId: String(row.id),
