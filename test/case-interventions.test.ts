@@ -151,12 +151,28 @@ describe('supervisors intervene: urge, reassign, withdraw', () => {
         expectProblem(res, 400);
         if (pointer !== '#') expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
       }
+      // The same rules for the other interventions' text and ids.
+      const others: [string, unknown, string][] = [
+        ['reassignment', { to: { kind: 'staff', id: 'li' }, reason: 'nul\u0000' }, '#/reason'],
+        ['reassignment', { to: { kind: 'staff', id: 'l\u0000i' }, reason: 'x' }, '#/to/id'],
+        ['reassignment', { to: { kind: 'robot', id: 'li' }, reason: 'x' }, '#/to/kind'],
+        ['reassignment', { taskId: "T1' or 1=1 --", to: { kind: 'staff', id: 'li' }, reason: 'x' }, '#/taskId'],
+        ['withdrawal', { kind: 'resident-withdrew', reason: 'y'.repeat(1001) }, '#/reason'],
+        ['withdrawal', { kind: 'resident-withdrew', reason: '\u001b[31mred' }, '#/reason'],
+        ['withdrawal', { kind: 'duplicate', reason: 'x', duplicateOf: 'QG-２０２６１１２３-0001' }, '#/duplicateOf'],
+        ['withdrawal', { kind: 'gone', reason: 'x' }, '#/kind'],
+      ];
+      for (const [path, body, pointer] of others) {
+        const res = await api(stack, 'POST', `/api/cases/${id}/${path}`, { token: tokens.supervisor, body });
+        expectProblem(res, 400, { pointers: [pointer] });
+      }
       // Text that is merely unusual is taken as sent: emoji, SQL-ish, full-width digits.
       const odd = "🙏 请尽快处理 '; select 1; -- １２３";
       const view = await post(`/api/cases/${id}/urge`, { target: 'owner', reason: odd });
       expect(view.urges.at(-1).reason).toBe(odd);
-      // Nothing refused reached the case: one urge, and the case still answers at once.
+      // Nothing refused reached the case: one urge, no reassignment or withdrawal, and the case still answers at once.
       expect((await eventsOf(id, 'case.urged')).length).toBe(1);
+      expect((await timeline(stack, id)).filter((e) => ['case.reassigned', 'task.reassigned', 'case.withdrawn'].includes(e.type))).toEqual([]);
     });
 
     it('duplicates sent at once: the same Idempotency-Key urges once; different ones count each', async () => {
