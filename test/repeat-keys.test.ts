@@ -1,21 +1,13 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { eq, inArray, sql } from 'drizzle-orm';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import { createActivities } from '../activities';
 import { findOpenCase } from '../api/cases/repeat';
 import { seedCalendar } from '../db/calendar';
-import { type Database, type Db, migrationsFolder, openDatabase } from '../db/client';
+import type { Db } from '../db/client';
 import { residentKeys } from '../db/repeat-keys';
 import { cases, type ResidentContact } from '../db/schema';
-import { seedDemoData } from '../db/seed';
 import { caseInput } from './helpers/fixtures';
 import { api, eventually, useStack } from './helpers/stack';
-import { databaseKind } from './helpers/database';
+import { databaseKind, openTestDatabaseBefore, type TestDatabase } from './helpers/database';
 import { oldOpenCaseScan } from '../scripts/bench/old-repeat-scan';
 
 /** The repeat rule's answer before its keys (its query scanned every open case): the reference. */
@@ -40,45 +32,17 @@ const keysOf = async (db: Db, ids: string[]) =>
   );
 
 describe(`repeat keys (${databaseKind()}): written before the migration (backfilled in SQL) and by the opening, equal to the lookup's JS keys`, () => {
-  let database: Database;
-  let drop = async () => {};
-  const preMigration = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-migrations-'));
+  let database: TestDatabase;
 
   beforeAll(async () => {
-    const adminUrl = process.env.TEST_DATABASE_URL;
-    if (adminUrl) {
-      const name = `stationflow_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
-      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database "${name}"`);
-      const u = new URL(adminUrl);
-      u.pathname = `/${name}`;
-      database = await openDatabase({ url: u.toString(), max: 3 });
-      drop = async () => {
-        await admin.unsafe(`drop database if exists "${name}" with (force)`);
-        await admin.end();
-      };
-    } else {
-      database = await openDatabase({});
-    }
-    // The migrations before the keys' (0004), as a database deployed before it has them.
-    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8'));
-    const before = journal.entries.filter((e: { tag: string }) => e.tag < '0004');
-    expect(before.map((e: { tag: string }) => e.tag)).toEqual(['0000_init', '0001_case_lifecycle', '0002_whistles', '0003_partner_delivery']);
-    fs.mkdirSync(path.join(preMigration, 'meta'));
-    fs.writeFileSync(path.join(preMigration, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
-    for (const e of before) fs.copyFileSync(path.join(migrationsFolder, `${e.tag}.sql`), path.join(preMigration, `${e.tag}.sql`));
-    if (database.kind === 'postgres') await migratePostgres(database.db as never, { migrationsFolder: preMigration });
-    else await migratePglite(database.db as never, { migrationsFolder: preMigration });
-    // Today's seed writes a column of a later migration (0005's idle_after_hours): there for the seed only.
-    await database.db.execute(sql`alter table deadline_classes add column idle_after_hours double precision`);
-    await seedDemoData(database.db);
-    await database.db.execute(sql`alter table deadline_classes drop column idle_after_hours`);
+    // The migrations before the keys' (0004), as a database deployed before it has them; today's seed writes a column of a later migration (0005's idle_after_hours), there for the seed only.
+    let applied: string[];
+    ({ database, applied } = await openTestDatabaseBefore('0004', [{ table: 'deadline_classes', column: 'idle_after_hours', type: 'double precision' }]));
+    expect(applied).toEqual(['0000_init', '0001_case_lifecycle', '0002_whistles', '0003_partner_delivery']);
     await seedCalendar(database.db);
   }, 60_000);
   afterAll(async () => {
-    await database?.close();
-    await drop();
-    fs.rmSync(preMigration, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('the backfill and the opening write the same keys, and the lookup computes them in JS', async () => {

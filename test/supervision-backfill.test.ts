@@ -1,17 +1,8 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { inArray, sql } from 'drizzle-orm';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import { defaultThresholds } from '../api/supervision/reasons';
 import { findStuck } from '../api/supervision/stuck';
-import { type Database, migrationsFolder, openDatabase } from '../db/client';
 import { cases, deadlineClasses } from '../db/schema';
-import { seedDemoData } from '../db/seed';
-import { databaseKind } from './helpers/database';
+import { databaseKind, openTestDatabaseBefore, type TestDatabase } from './helpers/database';
 
 /**
  * Migration 0005_supervision on a database deployed before it: the case rows get the supervision columns
@@ -19,9 +10,7 @@ import { databaseKind } from './helpers/database';
  * idle thresholds, and the stuck query finds the old cases as it finds new ones.
  */
 describe(`0005_supervision's backfill (${databaseKind()}): a database with cases and events from before it`, () => {
-  let database: Database;
-  let drop = async () => {};
-  const preMigration = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-migrations-'));
+  let database: TestDatabase;
 
   const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
   const t = {
@@ -35,34 +24,10 @@ describe(`0005_supervision's backfill (${databaseKind()}): a database with cases
   };
 
   beforeAll(async () => {
-    const adminUrl = process.env.TEST_DATABASE_URL;
-    if (adminUrl) {
-      const name = `stationflow_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
-      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database "${name}"`);
-      const u = new URL(adminUrl);
-      u.pathname = `/${name}`;
-      database = await openDatabase({ url: u.toString(), max: 3 });
-      drop = async () => {
-        await admin.unsafe(`drop database if exists "${name}" with (force)`);
-        await admin.end();
-      };
-    } else {
-      database = await openDatabase({});
-    }
-    // The migrations before supervision's (0005), as a database deployed before it has them.
-    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8'));
-    const before = journal.entries.filter((e: { tag: string }) => e.tag < '0005');
-    expect(before.map((e: { tag: string }) => e.tag)).toEqual(['0000_init', '0001_case_lifecycle', '0002_whistles', '0003_partner_delivery', '0004_repeat_keys']);
-    fs.mkdirSync(path.join(preMigration, 'meta'));
-    fs.writeFileSync(path.join(preMigration, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
-    for (const e of before) fs.copyFileSync(path.join(migrationsFolder, `${e.tag}.sql`), path.join(preMigration, `${e.tag}.sql`));
-    if (database.kind === 'postgres') await migratePostgres(database.db as never, { migrationsFolder: preMigration });
-    else await migratePglite(database.db as never, { migrationsFolder: preMigration });
-    // Today's seed writes 0005's idle_after_hours: a temporary column for the seed only, so 0005 adds and fills it.
-    await database.db.execute(sql`alter table deadline_classes add column idle_after_hours double precision`);
-    await seedDemoData(database.db);
-    await database.db.execute(sql`alter table deadline_classes drop column idle_after_hours`);
+    // The migrations before supervision's (0005), as a database deployed before it has them; today's seed writes 0005's idle_after_hours, a column there for the seed only, so 0005 adds and fills it.
+    let applied: string[];
+    ({ database, applied } = await openTestDatabaseBefore('0005', [{ table: 'deadline_classes', column: 'idle_after_hours', type: 'double precision' }]));
+    expect(applied).toEqual(['0000_init', '0001_case_lifecycle', '0002_whistles', '0003_partner_delivery', '0004_repeat_keys']);
     await database.db.execute(sql`insert into deadline_classes (code, name, name_zh, response_goal, response_unit, resolution_goal, resolution_unit, call_back_after_hours)
       values ('custom', 'A class of its own', '自定义', 1, 'days', 5, 'days', 24)`);
 
@@ -105,9 +70,7 @@ describe(`0005_supervision's backfill (${databaseKind()}): a database with cases
     await database.migrate();
   }, 60_000);
   afterAll(async () => {
-    await database?.close();
-    await drop();
-    fs.rmSync(preMigration, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('fills the case rows from their timelines', async () => {
