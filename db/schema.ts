@@ -536,3 +536,72 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.principal, t.key] })],
 );
+
+/* ---------- security: revoked credentials, the audit of non-case actions ---------- */
+
+/**
+ * Credentials a client presents that can be revoked. A token of stationflow is one by its `jti`; a future
+ * Open311 API key will be another (its key id in `credential_id`, its holder in `holder`), checked the same way.
+ */
+export const credentialKinds = ['token'] as const;
+export type CredentialKind = (typeof credentialKinds)[number];
+
+/**
+ * Revoked credentials, checked on every request (api/tokens/revocations.ts). One row revokes either one
+ * credential (`credential_id`: a token's `jti`) or every credential of a holder issued before an instant
+ * (`holder` such as `partner:anju-repair`, `issued_before`): a compromised or deactivated partner.
+ * Append-only: a trigger refuses UPDATE and DELETE (migration 0007).
+ */
+export const tokenRevocations = pgTable(
+  'token_revocations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    credential: text('credential').$type<CredentialKind>().notNull().default('token'),
+    /** One credential: a token's jti. */
+    credentialId: text('credential_id'),
+    /** Whose credentials: `partner:<partner id>` (or another holder kind); with issued_before, all of them. */
+    holder: text('holder'),
+    /** Every credential of `holder` issued before this instant is revoked. */
+    issuedBefore: timestamp('issued_before', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedBy: text('revoked_by').notNull(),
+    revokedByRole: text('revoked_by_role').notNull(),
+    reason: text('reason').notNull(),
+  },
+  (t) => [
+    index('token_revocations_credential_idx').on(t.credential, t.credentialId),
+    index('token_revocations_holder_idx').on(t.credential, t.holder, t.issuedBefore),
+  ],
+);
+
+/**
+ * The audit of state-changing requests that are not a case's (a case's are on its timeline): partners,
+ * calendar, whistle urgencies, tokens, batches. Who (actor, role, scope), what (action), on what (target:
+ * ids only, never personal data), when, under which request. Append-only: the code has no update or delete
+ * path, and a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0007). Admins read it: GET /api/audit-events.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    actorRole: text('actor_role').notNull(),
+    /** The scope the actor acted in: `station:<id>`, `department:<id>`, `subdistrict:<id>`, `partner:<id>`; null for admins. */
+    scope: text('scope'),
+    /** e.g. partner.registered, token.revoked, calendar.day-set, whistle-urgency.changed, batch.started. */
+    action: text('action').notNull(),
+    /** The kind of the target (partner, token, calendar-day, whistle-urgency, batch) and its id. */
+    targetKind: text('target_kind').notNull(),
+    targetId: text('target_id').notNull(),
+    requestId: text('request_id'),
+    /** Non-personal facts of the action: the fields changed (names, not values), a ttl, a reason's code. */
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    index('audit_events_at_idx').on(t.at, t.id),
+    index('audit_events_actor_idx').on(t.actor, t.id),
+    index('audit_events_target_idx').on(t.targetKind, t.targetId, t.id),
+    index('audit_events_action_idx').on(t.action, t.id),
+  ],
+);
