@@ -1,6 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parsePayloadKeys } from './payload-keys';
 
 /**
  * Every environment variable stationflow reads, validated once at boot.
@@ -96,6 +97,26 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_DEV_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
+  /* How the API and worker reach Temporal (README "Temporal connection: TLS, mTLS, API keys"); see temporal/connection.ts. */
+  TEMPORAL_TLS: optionalString.pipe(z.enum(['true', 'false', 'on', 'off', '1', '0'], { error: 'must be true or false' }).optional()),
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  /* The keys that encrypt Temporal payloads (README "Resident data in Temporal"): id:base64(32 bytes), newest first. */
+  PAYLOAD_KEYS: optionalString.pipe(
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        try {
+          parsePayloadKeys(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      })
+      .optional(),
+  ),
 
   AUTH_SECRET: optionalString.pipe(
     z.string().min(32, 'must be at least 32 characters').optional(),
@@ -147,6 +168,13 @@ export const configSchema = z.object({
   STUCK_ACTIVITY_ATTEMPTS: count(3, 1),
   STUCK_WORKFLOW_TASK_ATTEMPTS: count(2, 1),
 }).superRefine((c, ctx) => {
+  if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [c.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'],
+      message: 'must be set together with TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (a client certificate and its private key, for mTLS)',
+    });
+  }
   if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
     ctx.addIssue({
       code: 'custom',
@@ -159,7 +187,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & { dataDir: string };
 
 /** Never echoed in an error line: they carry credentials. */
-const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN', 'METRICS_TOKEN']);
+const secretVariables = new Set(['AUTH_SECRET', 'DATABASE_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN', 'METRICS_TOKEN', 'PAYLOAD_KEYS', 'TEMPORAL_API_KEY']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -208,7 +236,7 @@ export function stuckThresholds(config: Config) {
 
 /** Entry points that serve production (`npm run api`, `npm run worker`) need external services. */
 export function requireExternalServices(config: Config): void {
-  const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS', 'AUTH_SECRET'] as const).filter((k) => !config[k]);
+  const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS', 'AUTH_SECRET', 'PAYLOAD_KEYS'] as const).filter((k) => !config[k]);
   if (missing.length > 0) {
     throw new ConfigError(
       `Invalid configuration: ${missing.join(', ')} must be set for a separate worker or API process (use "npm start" for the embedded defaults)`,
