@@ -239,6 +239,11 @@ export const cases = pgTable(
     callBackDueAt: timestamp('call_back_due_at', { withTimezone: true }),
     /** The running commitments past their deadline: which, since when, whose. */
     overdueCommitments: jsonb('overdue_commitments').$type<OverdueCommitment[]>().notNull().default([]),
+    /* Retention (activities/retention): when a closed case's personal data may go, and when it went. */
+    /** When the case last closed (closed, withdrawn or cancelled); null while it is open (a reopening clears it). */
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    /** When its personal data was erased (RETENTION_AFTER_CLOSE after closing): resident, demand and free text are `[erased]`. */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   (t) => [
     index('cases_station_opened_idx').on(t.stationId, t.openedAt),
@@ -253,6 +258,8 @@ export const cases = pgTable(
     index('cases_stuck_idle_idx').on(t.lastProgressAt).where(sql`${t.resolution} is null and ${t.stage} <> 'closed'`),
     index('cases_stuck_paused_idx').on(t.pausedSince).where(sql`${t.paused}`),
     index('cases_stuck_call_back_idx').on(t.callBackDueAt).where(sql`${t.callBackDueAt} is not null`),
+    // Retention's candidates: closed cases not yet erased, oldest closure first.
+    index('cases_retention_idx').on(t.closedAt, t.id).where(sql`${t.erasedAt} is null and ${t.stage} = 'closed'`),
   ],
 );
 

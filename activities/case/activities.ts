@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { openingKeys } from '../../db/repeat-keys';
 import { caseEvents, cases, notifications, type RecipientKind, stations } from '../../db/schema';
@@ -128,6 +128,8 @@ async function projectCase(tx: Tx, e: CaseEventInput): Promise<void> {
       resolution: p.resolution,
       ...(p.partnerUnreachable === undefined ? {} : { partnerUnreachable: p.partnerUnreachable }),
       ...supervisionColumns(p),
+      // Retention counts from the closure (kept while the case stays closed; a reopening clears it).
+      closedAt: p.stage === 'closed' ? sql`coalesce(${cases.closedAt}, ${new Date(e.at).toISOString()}::timestamptz)` : null,
       updatedAt: new Date(e.at),
       projectionSeq: e.seq,
     })
