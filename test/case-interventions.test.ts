@@ -127,6 +127,16 @@ describe('supervisors intervene: urge, reassign, withdraw', () => {
       for (const n of notices) expect(JSON.stringify(n.data)).not.toMatch(/Intervention Resident|138000/);
     });
 
+    it('refuses the bypasses of the personal-data filter in a reason to a department (422); ordinary reasons pass', async () => {
+      const id = await withTask({ resident: { name: '司马光明', phone: '136 0000 0077', address: '前根胡同8号院5号楼1单元302室' } });
+      const urge = (reason: string) => api(stack, 'POST', `/api/cases/${id}/urge`, { token: tokens.supervisor, body: { target: 'task', taskId: 'T1', reason } });
+      const refused = ['光明还在等', '１３６００００００７７', '136\u20600000\u20600077', '住在1单元302', 'ID 11010519520315002x'];
+      for (const res of await Promise.all(refused.map(urge))) expectProblem(res, 422, { type: 'personal-data', pointers: ['#/reason'] });
+      expect(await eventsOf(id, 'case.urged')).toEqual([]);
+      await post(`/api/cases/${id}/urge`, { target: 'task', taskId: 'T1', reason: '明天之前请处理5号楼的下水道' });
+      expect(await eventsOf(id, 'case.urged')).toHaveLength(1);
+    });
+
     it('refuses a reason that names the resident to a party outside the station (422), and hostile bodies (400)', async () => {
       const id = await withTask();
       const { name, phone } = (await row(id)).resident;

@@ -170,7 +170,29 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
       res = await blow(c1, whistleBody(['housing'], { location: `Call ${r.phone.slice(0, 3)} ${r.phone.slice(3)} at the gate` }));
       expectProblem(res, 422, /leave out the resident's name/, '#/location', 'personal-data');
       res = await blow(c1, whistleBody(['housing'], { summary: 'Owner 11010519491231002X says the drain is blocked' }));
-      expect(res.body.errors).toEqual([{ pointer: '#/summary', detail: "must not contain the resident's name, phone number or ID number" }]);
+      expect(res.body.errors).toEqual([{ pointer: '#/summary', detail: "must not contain the resident's name, phone number, ID number or address" }]);
+    });
+
+    it('422 for the bypasses found from outside: full-width digits, part of a name, another letter case, the resident’s door', async () => {
+      const zh = await caseInDiagnose({ resident: { name: '欧阳小明', phone: '+86 137-1234-5678', address: '前根胡同12号院3号楼2单元501室' } });
+      const en = await caseInDiagnose({ resident: { name: 'Guo Jingjing', phone: '13712345679', address: 'Building 3, Unit 2, Room 502' } });
+      const refused: [string, Record<string, string>, string][] = [
+        [zh, { summary: '住户电话１３７１２３４５６７８，下水道堵塞' }, '#/summary'],
+        [zh, { summary: '请联系 137\u200b1234\u200b5678' }, '#/summary'],
+        [zh, { summary: '身份证１１０１０５１９４９１２３１００２ｘ' }, '#/summary'],
+        [zh, { summary: '小明反映下水道堵塞' }, '#/summary'],
+        [zh, { location: '3号楼2单元501室门口' }, '#/location'],
+        [zh, { location: '2-501' }, '#/location'],
+        [en, { summary: 'GUO says the drain is blocked' }, '#/summary'],
+        [en, { summary: 'jingjing says the drain is blocked' }, '#/summary'],
+        [en, { summary: 'Ｊｉｎｇｊｉｎｇ says the drain is blocked' }, '#/summary'],
+        [en, { location: 'unit 2 room 502' }, '#/location'],
+      ];
+      const answers = await Promise.all(refused.map(([id, extra]) => blow(id, whistleBody(['housing'], extra))));
+      answers.forEach((res, i) => expectProblem(res, 422, /leave out the resident's name/, refused[i]![2], 'personal-data'));
+      // Ordinary texts sharing a character or a word with the resident pass: the whistle is blown, once per case.
+      await blown(zh, ['housing'], { summary: '明天上午请来疏通12号院3号楼东侧下水道', location: '前根胡同12号院3号楼东侧' });
+      await blown(en, ['housing'], { summary: 'The drains of building 3 overflow (about 50 litres)', location: 'Building 3 courtyard' });
     });
 
     it('only the case’s station staff, its supervisors and admins blow whistles; not before acceptance', async () => {

@@ -13,6 +13,7 @@ import { sendWebhook, type WebhookEvent } from './channels/webhook';
 import type { DeliveryConfig } from './config';
 import { projectionFailure, writing } from '../shared/projection-errors';
 import { type NoticeContext, renderEmail, renderSms } from './templates';
+import { redactPersonalData } from '../../api/http/personal-data';
 
 /** Kinds whose receiver goes to the resident's home: only these carry the address (never a name or phone). */
 const needsAddress = new Set<string>(['task.assigned', 'case.transferred'] satisfies NoticeKind[]);
@@ -83,12 +84,34 @@ async function loadNotice(db: Db, notificationId: string) {
 }
 type Notice = Awaited<ReturnType<typeof loadNotice>>;
 
-const address = (notice: Notice) => (needsAddress.has(notice.notification.kind) ? notice.case.resident.address : undefined);
+/**
+ * The resident's address, for the kinds that need it: without the resident's name, phone or ID number
+ * (staff type it as free text, sometimes with a "c/o" name or a phone to call at the gate).
+ */
+const address = (notice: Notice) => {
+  const a = needsAddress.has(notice.notification.kind) ? notice.case.resident.address : undefined;
+  return a ? redactPersonalData(a, notice.case.resident) : undefined;
+};
+
+/** Free text of a notice's data (a task's title, a whistle's summary, an urge's reason): typed by staff. */
+const freeText = new Set(['title', 'note', 'demand', 'summary', 'location', 'reason', 'comment', 'finding']);
+
+/**
+ * The notice's data as it leaves the service: its free text without the resident's name, phone, ID number
+ * or address (what the API refuses in a whistle or an urge, caught here for every other text and for rows
+ * written before the filter held).
+ */
+function noticeData(notice: Notice): Record<string, unknown> {
+  const { caseId: _caseId, ...data } = notice.notification.data;
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, freeText.has(k) && typeof v === 'string' ? redactPersonalData(v, notice.case.resident, { address: true }) : v]),
+  );
+}
 const replyUrl = (config: DeliveryConfig) => (config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/api/partner-replies` : undefined);
 
 function templateContext(notice: Notice, config: DeliveryConfig): NoticeContext {
   const zh = notice.partner.locale === 'zh-CN';
-  const { caseId: _caseId, ...data } = notice.notification.data;
+  const data = noticeData(notice);
   return {
     notificationId: notice.notification.notificationId,
     kind: notice.notification.kind,
@@ -104,7 +127,7 @@ function templateContext(notice: Notice, config: DeliveryConfig): NoticeContext 
 /** The webhook's versioned event (README "Partner notifications" documents it). */
 function webhookEvent(notice: Notice, config: DeliveryConfig): WebhookEvent {
   const n = notice.notification;
-  const { caseId: _caseId, ...data } = n.data;
+  const data = noticeData(notice);
   const taskId = typeof data.taskId === 'string' ? data.taskId : undefined;
   const url = replyUrl(config);
   return {

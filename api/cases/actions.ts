@@ -17,7 +17,7 @@ import {
   withdrawUpdate,
 } from '../../workflows/case/messages';
 import type { Command } from '../../workflows/shared/messages';
-import { principalOf, type Role, requireRole } from '../http/auth';
+import { principalOf } from '../http/auth';
 import {
   AcceptanceBody,
   ClosureBody,
@@ -40,7 +40,7 @@ import { CaseId, CaseView, caseView } from './view';
 import type { AppDeps } from '../http/deps';
 import { assertAssigneesExist, resolveTransferTarget } from '../http/master-data';
 import { problem } from '../http/problems';
-import { leaksPersonalData } from '../http/personal-data';
+import { leaksPersonalData, personalDataDetail } from '../http/personal-data';
 import type { CaseRow } from './view';
 import { parseOr400 } from '../http/validation';
 
@@ -54,7 +54,6 @@ interface Action<S extends z.ZodType, T> {
   /** The path below /api/cases/:id, in express syntax. */
   path: string;
   summary: string;
-  roles: Role[];
   body: S;
   update: UpdateDefinition<CaseState, [Command<T>]>;
   /** Turns the validated body into the command: path parameters, master-data checks. */
@@ -64,15 +63,12 @@ interface Action<S extends z.ZodType, T> {
 type AnyAction = Action<z.ZodType, unknown>;
 /** Types one action against its update; the list holds them alike. */
 const action = <S extends z.ZodType, T>(a: Action<S, T>) => a as unknown as AnyAction;
-const caseRoles: Role[] = ['staff', 'supervisor', 'admin'];
-/** Supervisors' interventions (README "Supervision"): each with a reason, recorded with the supervisor. */
-const supervisors: Role[] = ['supervisor', 'admin'];
+// Who may run each action (staff, or supervisors' interventions with a reason) is api/http/authorization.ts's table.
 
 const actions = [
   action({
     path: 'acceptance',
     summary: 'Accept the demand: accept, handle now (即办) or transfer (转办)',
-    roles: caseRoles,
     body: AcceptanceBody,
     update: acceptUpdate,
     command: async (b, { deps }) => ({ ...b, transferTo: await resolveTransferTarget(deps.database.db, b.transferTo, '#/transferTo') }),
@@ -80,7 +76,6 @@ const actions = [
   action({
     path: 'diagnosis',
     summary: "Record the investigation and diagnosis (with the home visit, where the catalogue item needs one)",
-    roles: caseRoles,
     body: DiagnosisBody,
     update: diagnoseUpdate,
     command: (b) => b,
@@ -88,7 +83,6 @@ const actions = [
   action({
     path: 'plan',
     summary: 'Set the service plan, or revise it (with a reason)',
-    roles: caseRoles,
     body: PlanBody,
     update: planUpdate,
     command: async (b, { deps }) => {
@@ -99,7 +93,6 @@ const actions = [
   action({
     path: 'tasks/:taskId/completion',
     summary: "Complete one of the plan's tasks (done or not done)",
-    roles: caseRoles,
     body: TaskCompletionBody,
     update: completeTaskUpdate,
     command: (b, { req }) => ({ ...b, taskId: taskIdOf(req) }),
@@ -107,7 +100,6 @@ const actions = [
   action({
     path: 'pause',
     summary: "Pause the case's clocks while it waits on the resident",
-    roles: caseRoles,
     body: PauseBody,
     update: pauseUpdate,
     command: (b) => b,
@@ -115,7 +107,6 @@ const actions = [
   action({
     path: 'resume',
     summary: 'Resume a paused case, with the documents the resident brought',
-    roles: caseRoles,
     body: ResumeBody,
     update: resumeUpdate,
     command: (b) => b,
@@ -123,7 +114,6 @@ const actions = [
   action({
     path: 'closure',
     summary: 'Close the case: resolved, unresolved (with a reason) or transferred',
-    roles: caseRoles,
     body: ClosureBody,
     update: closeUpdate,
     command: async (b, { deps }) => ({ ...b, transferTo: await resolveTransferTarget(deps.database.db, b.transferTo, '#/transferTo') }),
@@ -131,7 +121,6 @@ const actions = [
   action({
     path: 'evaluation',
     summary: "Record the resident's satisfaction; unsatisfied within the reopen window reopens the case",
-    roles: caseRoles,
     body: EvaluationBody,
     update: evaluateUpdate,
     command: (b) => b,
@@ -139,7 +128,6 @@ const actions = [
   action({
     path: 'deadline-extension',
     summary: 'Extend a commitment with a stated reason (supervisors and admins)',
-    roles: ['supervisor', 'admin'],
     body: DeadlineExtensionBody,
     update: extendDeadlineUpdate,
     command: (b) => b,
@@ -147,15 +135,14 @@ const actions = [
   action({
     path: 'urge',
     summary: "Urge (督办) a responsible party: the case's owner, a task's assignee or a department called by an open whistle",
-    roles: supervisors,
     body: UrgeBody,
     update: urgeUpdate,
     command: (b, { row }) => {
       // The party urged is told the reason: it must not identify the resident.
-      if (b.target !== 'owner' && leaksPersonalData(b.reason, row.resident)) {
-        throw problem(422, "The party urged receives the reason: leave out the resident's name, phone number and ID number", {
+      if (b.target !== 'owner' && leaksPersonalData(b.reason, row.resident, { address: true })) {
+        throw problem(422, "The party urged receives the reason: leave out the resident's name, phone number, ID number and address", {
           type: 'personal-data',
-          errors: [{ pointer: '#/reason', detail: "must not contain the resident's name, phone number or ID number" }],
+          errors: [{ pointer: '#/reason', detail: personalDataDetail }],
         });
       }
       return b;
@@ -164,7 +151,6 @@ const actions = [
   action({
     path: 'reassignment',
     summary: "Give the case to another owner, or one of its open tasks to another assignee",
-    roles: supervisors,
     body: ReassignmentBody,
     update: reassignUpdate,
     command: async (b, { deps }) => {
@@ -175,7 +161,6 @@ const actions = [
   action({
     path: 'withdrawal',
     summary: 'End the case without a closure: withdrawn by the resident, or cancelled as a duplicate or opened in error',
-    roles: supervisors,
     body: WithdrawalBody,
     update: withdrawUpdate,
     command: (b) => b,
@@ -192,7 +177,7 @@ for (const a of actions) {
   registerUpdatePath({
     path: `/api/cases/:id/${a.path}`,
     summary: a.summary,
-    description: `Roles: ${a.roles.join(', ')} (staff at their own station, supervisors in their subdistrict). Answers the case view with the new state.`,
+    description: 'Answers the case view with the new state.',
     id: CaseId,
     body: a.body,
     view: CaseView,
@@ -203,7 +188,7 @@ for (const a of actions) {
 export function caseActionsRouter(deps: AppDeps): Router {
   const router = Router();
   for (const a of actions) {
-    router.post(`/:id/${a.path}`, requireRole(...a.roles), async (req, res) => {
+    router.post(`/:id/${a.path}`, async (req, res) => {
       const p = principalOf(res);
       const id = String(req.params.id);
       const key = idempotencyKeyOf(req);

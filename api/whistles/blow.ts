@@ -6,7 +6,7 @@ import { stations, whistleUrgencies } from '../../db/schema';
 import { stages } from '../../workflows/case/messages';
 import { whistleWorkflowId } from '../../temporal/workflow-ids';
 import { blowWhistleUpdate, type WhistleBlown, type WhistleRequest, type WhistleRules, whistleOpenedUpdate } from '../../workflows/whistle/messages';
-import { principalOf, type Principal, requireRole } from '../http/auth';
+import { principalOf, type Principal } from '../http/auth';
 import { caseToActOn } from '../cases/lookup';
 import { callTemporal, defaultUpdateTimeoutMs, IdempotencyKey, idempotencyKeyOf } from '../http/updates';
 import { runCaseUpdate } from '../cases/updates';
@@ -15,7 +15,7 @@ import type { AppDeps } from '../http/deps';
 import { departmentErrors, unknownReferences } from '../http/master-data';
 import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';
-import { leaksPersonalData } from '../http/personal-data';
+import { leaksPersonalData, personalDataDetail } from '../http/personal-data';
 import { parseOr400 } from '../http/validation';
 import { BlowWhistleBody } from './commands';
 import { callRows, whistleRow } from './lookup';
@@ -38,7 +38,7 @@ registry.registerPath({
   summary: 'Blow a whistle (街乡吹哨): call departments of the subdistrict to check in and work on the case’s problem',
   description:
     "Roles: staff of the case's station, supervisors of its subdistrict, admins. Allowed from diagnose to coordinate; the case's coordinate step waits until the whistle completes, and the case cannot close while it is open. " +
-    "The urgency's deadlines are copied into the whistle when it is blown. The summary and location are all the departments learn of the matter: they must not contain the resident's name, phone number or ID number.",
+    "The urgency's deadlines are copied into the whistle when it is blown. The summary and location are all the departments learn of the matter: they must not contain the resident's name (or its given name), phone number, ID number or address (building, unit, room) — in any spacing, letter case or full-width form.",
   request: {
     params: z.object({ id: CaseId }),
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional().meta({ description: 'A retry with the same key blows the whistle once' }) }),
@@ -52,16 +52,17 @@ registry.registerPath({
 
 /**
  * The summary and location go to departments: they must not identify the resident. 422 when they carry the
- * case's resident's name or phone number, or anything shaped like a mobile or ID number.
+ * case's resident's name, phone number or address (its building, unit and room), or anything shaped like a
+ * mobile or ID number (api/http/personal-data.ts: after NFKC-style folding, in any letter case and spacing).
  */
 function assertNoPersonalData(body: z.infer<typeof BlowWhistleBody>, c: CaseRow): void {
   const errors = (['summary', 'location'] as const).flatMap((field) => {
     const text = body[field];
     if (!text) return [];
-    return leaksPersonalData(text, c.resident) ? [{ pointer: `#/${field}`, detail: "must not contain the resident's name, phone number or ID number" }] : [];
+    return leaksPersonalData(text, c.resident, { address: true }) ? [{ pointer: `#/${field}`, detail: personalDataDetail }] : [];
   });
   if (errors.length) {
-    throw problem(422, "Departments receive the summary and location: leave out the resident's name, phone number and ID number", {
+    throw problem(422, "Departments receive the summary and location: leave out the resident's name, phone number, ID number and address", {
       type: 'personal-data',
       errors,
     });
@@ -142,7 +143,7 @@ async function blownView(deps: AppDeps, p: Principal, c: CaseRow, request: Whist
 
 export function blowWhistleRouter(deps: AppDeps): Router {
   const router = Router();
-  router.post('/:id/whistles', requireRole('staff', 'supervisor', 'admin'), async (req, res) => {
+  router.post('/:id/whistles', async (req, res) => {
     const p = principalOf(res);
     const caseId = String(req.params.id);
     const key = idempotencyKeyOf(req);

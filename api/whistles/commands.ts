@@ -17,7 +17,8 @@ const departmentIds = z
     ids.forEach((d, i) => {
       if (ids.indexOf(d) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats department ${d}` });
     });
-  });
+  })
+  .meta({ uniqueItems: true });
 
 export const BlowWhistleBody = z
   .strictObject({
@@ -25,7 +26,7 @@ export const BlowWhistleBody = z
     urgency: line(40).meta({ description: 'A code of GET /api/whistle-urgencies: it sets the check-in and report deadlines' }),
     summary: text(2000).meta({
       description:
-        "What the departments are told: the matter in the initiator's words. It must not contain the resident's name, phone number or ID number — departments never see the resident",
+        "What the departments are told: the matter in the initiator's words. It must not contain the resident's name, phone number, ID number or address — departments never see the resident",
     }),
     location: line(200).optional().meta({ description: 'Where to go, e.g. "Building 5, north gate" (no flat or resident name)' }),
     departments: departmentIds.meta({ description: 'The departments called (1–20, each once); all of the subdistrict of the case’s station' }),
