@@ -4,6 +4,8 @@ import { seedCalendar } from '../db/calendar';
 import { type Database, openDatabase } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import type { TemporalSettings } from '../temporal/client';
+import { payloadKeys } from '../temporal/codec';
+import { temporalAccess } from '../temporal/connection';
 import { type DeliveryConfig, defaultDeliveryConfig } from '../activities/delivery/config';
 import type { Config } from './index';
 import type { Logger } from './logger';
@@ -35,6 +37,9 @@ export function temporalSettings(config: Config, address: string): TemporalSetti
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     uiUrl: config.TEMPORAL_UI_URL ?? (config.TEMPORAL_ADDRESS ? undefined : `http://localhost:${config.TEMPORAL_UI_PORT}`),
+    payloadKeys: payloadKeys(config),
+    // TLS and API keys are for a configured cluster; the embedded dev server (no TEMPORAL_ADDRESS) speaks plain gRPC.
+    access: config.TEMPORAL_ADDRESS ? temporalAccess(config) : undefined,
   };
 }
 

@@ -89,7 +89,7 @@ runMain(async () => {
 
     const connection = await connectWorkerConnection(temporal);
     cleanups.push({ name: 'worker connection', run: () => connection.close() });
-    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config), tuning: workerTuning(config), log });
+    const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, payloadKeys: temporal.payloadKeys, db: database.db, delivery: deliveryConfig(config), tuning: workerTuning(config), log });
     const running = worker.run();
     cleanups.push({
       name: 'worker',

@@ -19,7 +19,7 @@ runMain(async () => {
   await registerSearchAttributes(client.connection, temporal.namespace);
   await client.connection.close();
   const connection = await connectWorkerConnection(temporal);
-  const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, db: database.db, delivery: deliveryConfig(config, log), tuning: workerTuning(config), log });
+  const worker = await createWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, payloadKeys: temporal.payloadKeys, db: database.db, delivery: deliveryConfig(config, log), tuning: workerTuning(config), log });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has drained.
   await worker.run();
   await connection.close();

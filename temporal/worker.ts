@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { DeliveryConfig } from '../activities/delivery/config';
 import type { Db } from '../db/client';
+import { dataConverterFor, type PayloadKey } from './codec';
 import { problemsInterceptor } from './problems';
 import { createNotingWorker, WorkflowTaskNotes } from './workflow-problems';
 
@@ -16,6 +17,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   db: Db;
+  /** The keys payloads are encrypted with (temporal/codec.ts): the same as the clients'. */
+  payloadKeys: PayloadKey[];
   /** Partner channels' settings (config/boot.ts deliveryConfig). */
   delivery?: DeliveryConfig;
   /** A prebuilt bundle (tests bundle once per file); without it createWorker bundles ./workflows in a child process. */
@@ -58,6 +61,8 @@ export function sdkWorkerOptions(opts: WorkerOptions): SdkWorkerOptions {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    // Resident data leaves the worker only encrypted (README "Resident data in Temporal").
+    dataConverter: dataConverterFor(opts.payloadKeys),
     activities: createActivities({ db: opts.db, delivery: opts.delivery }),
     // Activities that keep failing are noted for supervisors (temporal/problems.ts).
     interceptors: { activity: [problemsInterceptor(opts.db, opts.log)] },

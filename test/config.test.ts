@@ -1,7 +1,9 @@
 import type { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, requireExternalServices, workerTuning } from '../config';
 import type { Db } from '../db/client';
+import { formatPayloadKeys } from '../config/payload-keys';
 import { sdkWorkerOptions } from '../temporal/worker';
+import { testPayloadKeys } from './helpers/payload-keys';
 
 describe('configuration', () => {
   it('applies the embedded defaults when nothing is set', () => {
@@ -44,7 +46,7 @@ describe('configuration', () => {
 
   it('passes the worker settings to the SDK worker, with bounded defaults', () => {
     const options = (env: NodeJS.ProcessEnv) =>
-      sdkWorkerOptions({ connection: {} as NativeConnection, namespace: 'default', taskQueue: 'q', db: {} as Db, tuning: workerTuning(loadConfig(env)) });
+      sdkWorkerOptions({ connection: {} as NativeConnection, namespace: 'default', taskQueue: 'q', payloadKeys: testPayloadKeys, db: {} as Db, tuning: workerTuning(loadConfig(env)) });
     expect(options({})).toMatchObject({ maxCachedWorkflows: 100, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, maxConcurrentLocalActivityExecutions: 100 });
     expect(
       options({ WORKER_MAX_CACHED_WORKFLOWS: '250', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8', WORKER_MAX_CONCURRENT_ACTIVITIES: '20', WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30' }),
@@ -62,10 +64,10 @@ describe('configuration', () => {
   });
 
   it('requires external services for the separate worker and API entry points', () => {
-    expect(() => requireExternalServices(loadConfig({}))).toThrow(/DATABASE_URL, TEMPORAL_ADDRESS, AUTH_SECRET must be set/);
+    expect(() => requireExternalServices(loadConfig({}))).toThrow(/DATABASE_URL, TEMPORAL_ADDRESS, AUTH_SECRET, PAYLOAD_KEYS must be set/);
     expect(() =>
       requireExternalServices(
-        loadConfig({ DATABASE_URL: 'postgres://u:p@db/x', TEMPORAL_ADDRESS: 'temporal:7233', AUTH_SECRET: 's'.repeat(32) }),
+        loadConfig({ DATABASE_URL: 'postgres://u:p@db/x', TEMPORAL_ADDRESS: 'temporal:7233', AUTH_SECRET: 's'.repeat(32), PAYLOAD_KEYS: formatPayloadKeys(testPayloadKeys) }),
       ),
     ).not.toThrow();
   });

@@ -3,11 +3,15 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { caseWorkflowId } from '../temporal/client';
+import { dataConverterFor } from '../temporal/codec';
 import { caseWorkflow } from '../workflows/case/workflow';
 import { caseStateQuery } from '../workflows/case/messages';
 import { caseInput } from './helpers/fixtures';
 import { historiesDir } from './helpers/histories';
-import { eventually, useStack, workflowBundle } from './helpers/stack';
+import { eventually, testPayloadKeys, useStack, workflowBundle } from './helpers/stack';
+
+/** Recorded histories carry plain payloads (before encryption) or ones under the fixed test key. */
+const dataConverter = dataConverterFor(testPayloadKeys);
 
 /**
  * Replays recorded case histories against today's workflow code. A change that would break running
@@ -45,7 +49,7 @@ describe('replay of recorded case histories', () => {
     expect(files.length).toBeGreaterThan(0);
     const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(fs.readFileSync(path.join(historiesDir, f), 'utf8')) as unknown }));
     const results = [];
-    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) results.push(r);
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter }, histories)) results.push(r);
     expect(results).toHaveLength(files.length);
     for (const r of results) expect({ workflowId: r.workflowId, error: r.error?.message }).toEqual({ workflowId: r.workflowId, error: undefined });
   }, replayTimeoutMs);
@@ -62,11 +66,11 @@ describe('replay of recorded case histories', () => {
       });
       await eventually(async () => (await handle.query(caseStateQuery)).recorded, 20_000, 'the case to be recorded');
       const history = await handle.fetchHistory();
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history, handle.workflowId);
       // Sanity: a history whose first activity differs must fail the replay (the check can fail).
       const tampered = structuredClone(history);
       renameFirstActivity(tampered, 'somethingElse');
-      await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, tampered, handle.workflowId)).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
+      await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, tampered, handle.workflowId)).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
     });
   });
 });

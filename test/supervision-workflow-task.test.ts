@@ -50,6 +50,7 @@ describe('workflow task failing: noted by the worker, listed, fixed by a deploy 
       connection: stack.env.nativeConnection,
       namespace: stack.temporal.namespace,
       taskQueue: stack.temporal.taskQueue,
+      payloadKeys: stack.temporal.payloadKeys,
       db: stack.database.db,
       delivery: stack.delivery,
       workflowBundle: badBundle,

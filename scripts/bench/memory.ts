@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { caseStart } from '../../api/cases/routes';
+import { formatPayloadKeys, type PayloadKey } from '../../config/payload-keys';
 import { demo } from '../../db/seed';
+import { clientOn } from '../../temporal/client';
 import { type OpenCaseInput, openedUpdate } from '../../workflows/case/messages';
 import { cpuSeconds, freshDatabase, launch, startQuietDevServer, mb, memoryReportEnv, type MemoryReport, readMemory, rssOf, treeRss, waitFor } from './processes';
 import type { BenchOptions, Figure, Section, SectionResult } from './section';
@@ -79,7 +81,7 @@ async function embeddedRun(o: BenchOptions, n: number, budgetMs: number) {
   try {
     const idle = await settledSample(service.pid, o);
     o.log(`memory: npm start idle (PGlite) ${idle.rssMb} MB; opening ${n} cases`);
-    const opening = await openCases({ address: service.temporalAddress, namespace: service.namespace, taskQueue: service.taskQueue, n, budgetMs, log: o.log });
+    const opening = await openCases({ address: service.temporalAddress, namespace: service.namespace, taskQueue: service.taskQueue, payloadKeys: service.payloadKeys, n, budgetMs, log: o.log });
     const admin = await service.token({ sub: 'bench-admin', role: 'admin' });
     await waitFor(async () => (await countCasesViaApi(service.apiUrl, admin)) >= opening.n, 120_000, `${opening.n} case rows in the read model`);
     const loaded = await settledSample(service.pid, o);
@@ -104,16 +106,17 @@ async function separateWorkerRun(o: BenchOptions, n: number, budgetMs: number) {
   const db = await freshDatabase(o.databaseUrl!);
   const devServer = await startQuietDevServer('default');
   const taskQueue = 'stationflow-bench';
+  const payloadKeys = [{ id: 'bench', key: crypto.randomBytes(32) }];
   const worker = launch(
     'worker',
     'temporal/worker-main.ts',
-    { DATABASE_URL: db.url, TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: taskQueue, AUTH_SECRET: crypto.randomBytes(32).toString('hex'), NODE_ENV: 'production' },
+    { DATABASE_URL: db.url, TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: taskQueue, AUTH_SECRET: crypto.randomBytes(32).toString('hex'), PAYLOAD_KEYS: formatPayloadKeys(payloadKeys), NODE_ENV: 'production' },
     o.log,
   );
   const sql = postgres(db.url, { max: 1, onnotice: () => {} });
   try {
     const idle = await settledSample(worker.pid, o, 120_000);
-    const opening = await openCases({ address: devServer.address, namespace: 'default', taskQueue, n, budgetMs, log: o.log });
+    const opening = await openCases({ address: devServer.address, namespace: 'default', taskQueue, payloadKeys, n, budgetMs, log: o.log });
     await waitFor(async () => Number((await sql`select count(*)::int as n from cases`)[0]!.n) >= opening.n, 120_000, `${opening.n} case rows in the read model`);
     const loaded = await settledSample(worker.pid, o);
     o.log(`memory: worker process with ${opening.n} open cases ${loaded.rssMb} MB (heap ${loaded.heapUsedMb} MB)`);
@@ -159,9 +162,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * of the case workflow with its `opened` update, answered once the case is on record. No new one is
  * started after `budgetMs`; the result says how many were opened.
  */
-export async function openCases(o: { address: string; namespace: string; taskQueue: string; n: number; concurrency?: number; budgetMs?: number; log: (line: string) => void }) {
+export async function openCases(o: { address: string; namespace: string; taskQueue: string; payloadKeys: PayloadKey[]; n: number; concurrency?: number; budgetMs?: number; log: (line: string) => void }) {
   const connection = await Connection.connect({ address: o.address });
-  const client = new Client({ connection, namespace: o.namespace });
+  const client = clientOn(connection, o);
   const station = demo.stations[0]!;
   const item = demo.serviceItems.find((s) => s.code === 'home-plumbing-repair')!;
   const klass = demo.deadlineClasses.find((d) => d.code === item.deadlineClass)!;

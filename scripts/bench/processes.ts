@@ -252,7 +252,8 @@ export async function startCluster(o: { databaseUrl: string; workers: number; wo
   const devServer = await startQuietDevServer(namespace);
   const secret = crypto.randomBytes(32).toString('base64');
   const port = await freePort();
-  const common = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, AUTH_SECRET: secret, NODE_ENV: 'production', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bench-')) };
+  const payloadKeys = `bench:${crypto.randomBytes(32).toString('base64')}`;
+  const common = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, AUTH_SECRET: secret, PAYLOAD_KEYS: payloadKeys, NODE_ENV: 'production', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bench-')) };
   const apiUrl = `http://127.0.0.1:${port}`;
   const workers: Probed[] = [];
   const auth = new Auth(secret, 'stationflow', '12h');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { Auth, type Claims } from '../../api/http/auth';
+import { formatPayloadKeys, type PayloadKey } from '../../config/payload-keys';
 import { freePort } from '../../test/helpers/ports';
 
 /**
@@ -21,6 +22,8 @@ export interface Service {
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
+  /** The keys the service encrypts its Temporal payloads with: a client of its workflows needs them. */
+  payloadKeys: PayloadKey[];
   pid: number;
   dataDir: string;
   /** The database the service uses (its own fresh one on the PostgreSQL server), undefined for PGlite. */
@@ -97,6 +100,7 @@ export async function startService(o: StartOptions): Promise<Service> {
   const database = o.databaseUrl ? await freshDatabase(o.databaseUrl) : undefined;
   const [port, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const secret = crypto.randomBytes(32).toString('hex');
+  const payloadKeys = [{ id: 'bench', key: crypto.randomBytes(32) }];
   const env: Record<string, string> = {
     // As npm start sets it (package.json).
     MALLOC_ARENA_MAX: '2',
@@ -111,6 +115,7 @@ export async function startService(o: StartOptions): Promise<Service> {
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: 'stationflow',
     AUTH_SECRET: secret,
+    PAYLOAD_KEYS: formatPayloadKeys(payloadKeys),
     DATABASE_URL: database?.url ?? '',
     ...o.env,
   };
@@ -169,6 +174,7 @@ export async function startService(o: StartOptions): Promise<Service> {
     temporalAddress: `127.0.0.1:${devPort}`,
     namespace: env.TEMPORAL_NAMESPACE!,
     taskQueue: env.TEMPORAL_TASK_QUEUE!,
+    payloadKeys,
     pid: child.pid!,
     dataDir,
     databaseUrl: database?.url,

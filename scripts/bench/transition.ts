@@ -1,10 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import type { CaseChanges } from '../../activities/case/activities';
 import { prepareDatabase } from '../../config/boot';
-import { caseWorkflowId } from '../../temporal/client';
+import { caseWorkflowId, clientOn } from '../../temporal/client';
 import { acceptUpdate } from '../../workflows/case/messages';
 import { caseLifecycle, randomResident } from './lifecycle-driver';
 import { percentile } from './lifecycle';
@@ -101,7 +101,7 @@ async function run(o: BenchOptions): Promise<SectionResult> {
     const svc = service;
     const token = await svc.token({ sub: 'wang', role: 'staff', station: 'qianggen', name: 'Bench staff' });
     connection = await Connection.connect({ address: svc.temporalAddress });
-    const client = new Client({ connection, namespace: svc.namespace });
+    const client = clientOn(connection, svc);
     const post = async (path: string, body: unknown): Promise<{ ms: number; json: { id?: string } }> => {
       const t0 = performance.now();
       const res = await fetch(`${svc.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -5,6 +5,7 @@ import { createLogger } from '../../config/logger';
 import { openDatabase } from '../../db/client';
 import { installTemporalRuntime } from '../../temporal/runtime';
 import { createWorker } from '../../temporal/worker';
+import { testPayloadKeys } from './payload-keys';
 
 /**
  * The worker as its own OS process, for test/delivery-crash.test.ts, which kills it with SIGKILL (a real
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     connection,
     namespace: required('TEMPORAL_NAMESPACE'),
     taskQueue: required('TEMPORAL_TASK_QUEUE'),
+    payloadKeys: testPayloadKeys,
     db: database.db,
     delivery,
     workflowBundle: { code: fs.readFileSync(required('WORKFLOW_BUNDLE_PATH'), 'utf8') },

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import { dataConverterFor } from '../../temporal/codec';
 import { temporalExecutable } from '../../temporal/dev-server';
+import { testPayloadKeys } from './payload-keys';
 import { type Stack, workflowBundle } from './stack';
 
 export const historiesDir = path.join(__dirname, '..', 'histories');
@@ -17,7 +19,7 @@ export const historiesDir = path.join(__dirname, '..', 'histories');
 /** `runId`: one run of the workflow (e.g. the one that continued as new), as the handle was got for it; else its latest. */
 export async function keepHistory(stack: Stack, handle: WorkflowHandle, name: string, runId?: string): Promise<void> {
   const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverterFor(testPayloadKeys) }, history, handle.workflowId);
   if (process.env.RECORD_HISTORIES !== '1') return;
   const cli = temporalExecutable();
   if (cli.type !== 'existing-path') throw new Error('recording histories needs the Temporal CLI in .tools/bin');

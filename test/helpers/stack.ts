@@ -13,18 +13,26 @@ import { Auth, type Claims } from '../../api/http/auth';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../config/logger';
 import type { TemporalSettings } from '../../temporal/client';
+import { dataConverterFor } from '../../temporal/codec';
 import { temporalExecutable } from '../../temporal/dev-server';
 import { registerSearchAttributes } from '../../temporal/search-attributes';
 import { installTemporalRuntime } from '../../temporal/runtime';
 import { createWorker } from '../../temporal/worker';
 import { openTestDatabase, type TestDatabase } from './database';
+import { testPayloadKeys } from './payload-keys';
 
-/** A real Temporal dev server (the project's CLI build, or the SDK's download where there is internet). */
+export { testPayloadKeys } from './payload-keys';
+
+/**
+ * A real Temporal dev server (the project's CLI build, or the SDK's download where there is internet); its
+ * `client` encrypts payloads with testPayloadKeys.
+ */
 export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
   installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'));
   process.env.TEMPORAL_VERSION_CHECK_DISABLED = '1';
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: temporalExecutable(), ip: '127.0.0.1', log: { format: 'json', level: 'warn' } },
+    client: { dataConverter: dataConverterFor(testPayloadKeys) },
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
@@ -74,7 +82,7 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const [env, database, workflows] = await Promise.all([startTestTemporal(), openTestDatabase(), workflowBundle()]);
   const taskQueue = `stationflow-test-${process.pid}`;
-  const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://localhost:8233' };
+  const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://localhost:8233', payloadKeys: testPayloadKeys };
   // Every log line of the API and activities is kept, so tests can check what reaches the logs.
   const logLines: string[] = [];
   const log = createLogger('info', {
@@ -90,7 +98,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let worker!: Worker;
   let running: Promise<void> = Promise.resolve();
   const startWorker = async () => {
-    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, db: database.db, delivery, workflowBundle: workflows, log });
+    worker = await createWorker({ connection: env.nativeConnection, namespace: temporal.namespace, taskQueue, payloadKeys: testPayloadKeys, db: database.db, delivery, workflowBundle: workflows, log });
     running = worker.run();
   };
   const stopWorker = async () => {

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../config/logger';
+import { clientOn } from '../../temporal/client';
 import { freePort } from './ports';
 import type { Stack } from './stack';
 
@@ -15,7 +16,7 @@ export async function withTemporalAway<T>(stack: Stack, fn: (down: { url: string
   const app = createApp({
     config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
     database: stack.database,
-    client: new Client({ connection, namespace: stack.temporal.namespace }),
+    client: clientOn(connection, stack.temporal),
     temporal: stack.temporal,
     auth: stack.auth,
     log: createLogger('silent'),
