@@ -2,6 +2,7 @@ import express from 'express';
 import { pinoHttp } from 'pino-http';
 import { assessmentRouter } from './assessment/routes';
 import { authenticate } from './http/auth';
+import { authorize } from './http/authorization';
 import { calendarRouter } from './calendar/routes';
 import { casesRouter } from './cases/routes';
 import type { AppDeps } from './http/deps';
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     '/api',
     authenticate(deps.auth),
+    // The one role check for every /api route: api/http/authorization.ts's table (no entry → 404).
+    authorize(),
     requireJsonBody,
     express.json({ limit: deps.config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
   );

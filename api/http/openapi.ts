@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { describeAccess } from './authorization';
 
 /** One registry for the whole API; each route file registers its own paths next to its handlers. */
 export const registry = new OpenAPIRegistry();
@@ -40,8 +41,9 @@ export function problemResponses(...statuses: number[]) {
   return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? 'Error', content: problemContent }]));
 }
 
+/** The whole document; each operation's "Roles: …" line and `x-authorization` come from api/http/authorization.ts. */
 export function openApiDocument(serverUrl?: string) {
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'stationflow',
@@ -52,4 +54,5 @@ export function openApiDocument(serverUrl?: string) {
     servers: serverUrl ? [{ url: serverUrl }] : [],
     security: [{ [bearerAuth.name]: [] }],
   });
+  return describeAccess(doc);
 }
