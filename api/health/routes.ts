@@ -6,16 +6,15 @@ import { registry } from '../http/openapi';
 const withTimeout = <T>(ms: number, what: string, p: Promise<T>): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref())]);
 
-type Check = { status: 'ok' } | { status: 'failing'; detail: string };
+type Check = { status: 'ok' } | { status: 'failing' };
 
-async function check(fn: () => Promise<unknown>): Promise<Check> {
-  try {
-    await fn();
-    return { status: 'ok' };
-  } catch (err) {
-    return { status: 'failing', detail: (err as Error).message };
-  }
-}
+/** What an unauthenticated caller may learn of a failing dependency: which one, never its error's text. */
+const failingSays = {
+  database: 'the database does not answer',
+  temporal: 'Temporal does not answer',
+  worker: 'no worker is polling the task queue',
+} as const;
+type Dependency = keyof typeof failingSays;
 
 /** How recent a poll must be for the worker to count as polling (the server refreshes it about once a minute). */
 const pollerFreshMs = 2 * 60_000;
@@ -27,12 +26,27 @@ export function healthRouter(deps: AppDeps): Router {
     res.json({ status: 'up' });
   });
 
+  /** The internal error text goes to the log, once per dependency while it keeps failing the same way. */
+  const lastLogged = new Map<Dependency, string>();
+  const check = async (dependency: Dependency, fn: () => Promise<unknown>): Promise<Check> => {
+    try {
+      await fn();
+      if (lastLogged.delete(dependency)) deps.log.info({ dependency }, 'readiness: dependency answers again');
+      return { status: 'ok' };
+    } catch (err) {
+      const detail = (err as Error).message;
+      if (lastLogged.get(dependency) !== detail) deps.log.warn({ dependency, detail }, `readiness: ${failingSays[dependency]}`);
+      lastLogged.set(dependency, detail);
+      return { status: 'failing' };
+    }
+  };
+
   router.get('/readyz', async (_req, res) => {
     const { client, temporal: settings } = deps;
     const checks = {
-      database: await check(() => withTimeout(2000, 'the database', deps.database.ping())),
-      temporal: await check(() => client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}))),
-      worker: await check(async () => {
+      database: await check('database', () => withTimeout(2000, 'the database', deps.database.ping())),
+      temporal: await check('temporal', () => client.connection.withDeadline(Date.now() + 2000, () => client.workflowService.getSystemInfo({}))),
+      worker: await check('worker', async () => {
         const { pollers } = await client.connection.withDeadline(Date.now() + 2000, () =>
           client.workflowService.describeTaskQueue({
             namespace: settings.namespace,
@@ -52,13 +66,18 @@ export function healthRouter(deps: AppDeps): Router {
       res.json({ status: 'ready', checks });
       return;
     }
-    const failing = Object.entries(checks)
-      .filter(([, c]) => c.status !== 'ok')
-      .map(([name, c]) => `${name}: ${(c as { detail: string }).detail}`);
+    const failing = (Object.keys(checks) as Dependency[]).filter((name) => checks[name].status !== 'ok');
     res
       .status(503)
       .type('application/problem+json')
-      .json({ type: '/problems/not-ready', title: 'Service Unavailable', status: 503, detail: `Not ready: ${failing.join('; ')}`, checks });
+      .json({
+        type: '/problems/not-ready',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `Not ready: ${failing.map((name) => failingSays[name]).join('; ')}`,
+        failing,
+        checks,
+      });
   });
 
   return router;
@@ -70,5 +89,8 @@ registry.registerPath({
   path: '/readyz',
   summary: 'Readiness: database and Temporal reachable, a worker polling the task queue',
   security: [],
-  responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready; `checks` says which dependency fails' } },
+  responses: {
+    200: { description: 'Ready' },
+    503: { description: 'Not ready: `failing` names the dependencies that fail (database, temporal, worker), `checks` has each one\'s status; their errors are in the log, not here' },
+  },
 });

@@ -5,11 +5,13 @@ import type { Database } from '../../db/client';
 import type { TemporalSettings } from '../../temporal/client';
 import type { Auth } from './auth';
 import type { StuckThresholds } from '../supervision/reasons';
+import type { OutboundPolicy } from '../../activities/delivery/outbound';
 
 /** What the API needs from the rest of the service; tests build the same object. */
 export interface AppDeps {
   /** METRICS_TOKEN: GET /metrics's bearer token; absent, /metrics answers loopback clients only. */
-  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'> & Partial<Pick<Config, 'METRICS_TOKEN'>>;
+  /** CORS_ORIGINS, RATE_LIMIT_WRITES_PER_MINUTE: absent, CORS stays closed and writes are not limited (api/http/hardening.ts). */
+  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'> & Partial<Pick<Config, 'METRICS_TOKEN' | 'CORS_ORIGINS' | 'RATE_LIMIT_WRITES_PER_MINUTE'>>;
   database: Database;
   client: Client;
   temporal: TemporalSettings;
@@ -19,4 +21,6 @@ export interface AppDeps {
   caseUpdateTimeoutMs?: number;
   /** What decides "stuck" beyond deadlines (config stuckThresholds); absent: the defaults of api/supervision/reasons.ts. */
   stuckThresholds?: Partial<StuckThresholds>;
+  /** Which hosts partners' webhook URLs may reach (OUTBOUND_ALLOW); absent: loopback only, as in development and tests. */
+  outbound?: OutboundPolicy;
 }

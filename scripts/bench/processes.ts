@@ -68,7 +68,8 @@ export function launch(name: string, entry: string, env: Record<string, string |
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     // As npm run worker / npm run api set it (package.json).
-    env: { MALLOC_ARENA_MAX: '2', ...process.env, LOG_LEVEL: 'warn', ...env, ...memoryReportEnv() },
+    // No per-token write limit: the bench drives thousands of writes a minute with one token.
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0', ...env, ...memoryReportEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
