@@ -7,6 +7,7 @@ import type { TemporalSettings } from '../temporal/client';
 import { payloadKeys } from '../temporal/codec';
 import { temporalAccess } from '../temporal/connection';
 import { type DeliveryConfig, defaultDeliveryConfig } from '../activities/delivery/config';
+import { outboundPolicy } from '../activities/delivery/outbound';
 import type { Config } from './index';
 import type { Logger } from './logger';
 
@@ -44,7 +45,13 @@ export function temporalSettings(config: Config, address: string): TemporalSetti
 }
 
 export function createAuth(config: Config): Auth {
-  return new Auth(resolveAuthSecret(config), config.AUTH_ISSUER, config.AUTH_TOKEN_TTL);
+  return new Auth(resolveAuthSecret(config), config.AUTH_ISSUER, config.AUTH_TOKEN_TTL, {
+    publicKey: config.AUTH_PUBLIC_KEY,
+    jwksUrl: config.AUTH_JWKS_URL,
+    audience: config.AUTH_AUDIENCE,
+    keyIssuer: config.AUTH_KEY_ISSUER,
+    clockSkewSeconds: config.AUTH_CLOCK_SKEW,
+  });
 }
 
 /**
@@ -80,5 +87,6 @@ export function deliveryConfig(config: Config, log?: Pick<Logger, 'warn'>): Deli
     smsGatewayUrl: config.SMS_GATEWAY_URL,
     smsGatewayToken: config.SMS_GATEWAY_TOKEN,
     publicUrl,
+    outbound: outboundPolicy(config.OUTBOUND_ALLOW, config.NODE_ENV),
   };
 }

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { publicKeyAlgorithm } from './auth-keys';
 import { parsePayloadKeys } from './payload-keys';
+import { outboundAllowError, outboundPolicy, refusedLiteralUrl } from '../activities/delivery/outbound';
 
 /**
  * Every environment variable stationflow reads, validated once at boot.
@@ -37,6 +39,12 @@ const count = (fallback: number, min: number) =>
     .min(min, `must be at least ${min}`)
     .default(fallback);
 
+/** 500ms, 5s, 30m, 8h or 30d (already checked against the pattern) in milliseconds. */
+function durationMs(v: string): number {
+  const [, n, unit] = v.match(/^(\d+)\s?(ms|s|m|h|d)$/)!;
+  return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
+}
+
 /** A duration such as 500ms, 5s, 30m, 8h or 30d, in milliseconds. */
 const duration = (fallback: string) =>
   z
@@ -44,10 +52,7 @@ const duration = (fallback: string) =>
     .trim()
     .default(fallback)
     .pipe(z.string().regex(/^\d+\s?(ms|s|m|h|d)$/, 'must look like 500ms, 5s, 30m, 8h or 30d'))
-    .transform((v) => {
-      const [, n, unit] = v.match(/^(\d+)\s?(ms|s|m|h|d)$/)!;
-      return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
-    })
+    .transform(durationMs)
     .pipe(z.number().int().positive('must be longer than zero'));
 
 /**
@@ -126,6 +131,30 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+\s?(s|m|h|d)$/, 'must look like 30m, 8h or 7d')
     .default('12h'),
+  /* Tokens of an identity provider (README "Security"): its public key or JWKS, the audience, its issuer, the clock skew. */
+  AUTH_PUBLIC_KEY: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.replace(/\\n/g, '\n'))
+      .superRefine((v, ctx) => {
+        try {
+          publicKeyAlgorithm(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      })
+      .optional(),
+  ),
+  AUTH_JWKS_URL: url('http(s)'),
+  AUTH_AUDIENCE: optionalString,
+  AUTH_KEY_ISSUER: optionalString,
+  AUTH_CLOCK_SKEW: z
+    .string()
+    .trim()
+    .default('30s')
+    .pipe(z.string().regex(/^\d+\s?(s|m)$/, 'must look like 0s, 30s or 2m'))
+    .transform((v) => Number(v.match(/^\d+/)![0]) * (v.endsWith('m') ? 60 : 1))
+    .pipe(z.number().max(300, 'must be at most 5m')),
 
   /* Delivery of notices to partners and departments (README "Partner notifications"). */
   SMTP_URL: optionalString.pipe(
@@ -140,6 +169,16 @@ export const configSchema = z.object({
   DELIVERY_TIMEOUT: duration('5s'),
   DELIVERY_RETRY_WINDOW: duration('30m'),
   DEAD_LETTER_KEEP: duration('30d'),
+  /* Hosts, addresses and CIDR ranges webhooks and the SMS gateway may reach although not public (README "Outbound URLs"). */
+  OUTBOUND_ALLOW: optionalString.pipe(
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        const why = outboundAllowError(v);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
+      .optional(),
+  ),
 
   /* Monitoring (README "Metrics"): GET /metrics's bearer token; where the worker's Temporal runtime serves Prometheus metrics. */
   METRICS_TOKEN: optionalString.pipe(
@@ -167,13 +206,48 @@ export const configSchema = z.object({
   STUCK_AWAITING_RESIDENT_AFTER: duration('7d'),
   STUCK_ACTIVITY_ATTEMPTS: count(3, 1),
   STUCK_WORKFLOW_TASK_ATTEMPTS: count(2, 1),
+
+  /* Retention (README "Security"): a closed case's personal data is erased this long after its closure; `off` keeps it. */
+  RETENTION_AFTER_CLOSE: z
+    .string()
+    .trim()
+    .default('1095d')
+    .refine((v) => v === 'off' || /^\d+\s?(ms|s|m|h|d)$/.test(v), 'must be off, or a duration such as 1095d, 365d or 12h')
+    .transform((v) => (v === 'off' ? undefined : durationMs(v)))
+    .refine((v) => v === undefined || v > 0, 'must be longer than zero (or off)'),
+
+  /* HTTP hardening (README "Security"): browser origins allowed to call the API; writes per token per minute. */
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(
+      z.array(
+        z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, {
+          message: 'must be a comma-separated list of exact origins such as https://ops.example.org (scheme, host and port only: no path, no trailing slash, no *)',
+        }),
+      ),
+    ),
+  RATE_LIMIT_WRITES_PER_MINUTE: count(600, 0),
 }).superRefine((c, ctx) => {
+  if ((c.AUTH_PUBLIC_KEY || c.AUTH_JWKS_URL) && !c.AUTH_AUDIENCE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_AUDIENCE'],
+      message: "must be set with AUTH_PUBLIC_KEY or AUTH_JWKS_URL (the identity provider's tokens must name stationflow as their audience)",
+    });
+  }
   if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
     ctx.addIssue({
       code: 'custom',
       path: [c.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'],
       message: 'must be set together with TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (a client certificate and its private key, for mTLS)',
     });
+  }
+  const smsRefused = c.SMS_GATEWAY_URL && refusedLiteralUrl(c.SMS_GATEWAY_URL, outboundPolicy(c.OUTBOUND_ALLOW, c.NODE_ENV));
+  if (smsRefused) {
+    ctx.addIssue({ code: 'custom', path: ['SMS_GATEWAY_URL'], message: `${smsRefused} (README "Outbound URLs")` });
   }
   if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
     ctx.addIssue({

@@ -1,18 +1,22 @@
 import { createHttpServer } from '../api/http/server';
 import path from 'node:path';
 import { createApp } from '../api/app';
+import { browserApiUrl, codecEndpoint } from '../api/codec/routes';
 import type { Auth } from '../api/http/auth';
 import { loadConfig, runMain, stuckThresholds, workerTuning } from '../config';
 import { createAuth, openConfiguredDatabase, prepareDatabase, temporalSettings, deliveryConfig, noReplyUrlWarning, replyBaseUrl } from '../config/boot';
 import { createLogger } from '../config/logger';
+import { protectDataDir } from '../config/data-dir';
 import { assertPortFree, type NeededPort, PortInUseError } from '../config/ports';
 import { splitBindAddress } from '../config/index';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { demo } from '../db/seed';
 import { connectClient, connectWorkerConnection } from '../temporal/client';
 import { startDevServer } from '../temporal/dev-server';
+import { ensureRetentionSchedule } from '../temporal/retention-schedule';
 import { registerSearchAttributes } from '../temporal/search-attributes';
 import { createWorker } from '../temporal/worker';
+import { outboundPolicy } from '../activities/delivery/outbound';
 
 /**
  * `npm start`: the whole service in one process on embedded defaults — a Temporal dev server (child
@@ -24,6 +28,8 @@ import { createWorker } from '../temporal/worker';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  // Before anything writes under DATA_DIR (the dev server, PGlite, the signing secret): 0700, files 0600.
+  protectDataDir(config.dataDir, { create: true, log });
   const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (code: number) =>
@@ -67,6 +73,8 @@ runMain(async () => {
         dbFilename: path.join(config.dataDir, 'temporal.db'),
         port: config.TEMPORAL_DEV_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
+        // The UI decodes payloads through the API's codec server, for those signed in there (README "The Temporal UI and the codec server").
+        uiCodecEndpoint: codecEndpoint(browserApiUrl(config)),
         namespace: config.TEMPORAL_NAMESPACE,
       });
       cleanups.push({ name: 'Temporal dev server', run: dev.stop });
@@ -86,6 +94,8 @@ runMain(async () => {
     const client = await connectClient(temporal);
     cleanups.push({ name: 'Temporal client', run: () => client.connection.close() });
     await registerSearchAttributes(client.connection, temporal.namespace);
+    // Retention's daily run (RETENTION_AFTER_CLOSE; off removes it).
+    await ensureRetentionSchedule(client, { taskQueue: temporal.taskQueue, afterCloseMs: config.RETENTION_AFTER_CLOSE });
 
     const connection = await connectWorkerConnection(temporal);
     cleanups.push({ name: 'worker connection', run: () => connection.close() });
@@ -105,7 +115,7 @@ runMain(async () => {
     });
 
     const auth = createAuth(config);
-    const app = createApp({ config, database, client, temporal, auth, log, stuckThresholds: stuckThresholds(config) });
+    const app = createApp({ config, database, client, temporal, auth, log, stuckThresholds: stuckThresholds(config), outbound: outboundPolicy(config.OUTBOUND_ALLOW, config.NODE_ENV) });
     const server = createHttpServer(app, { ...config, log });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve)).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' ? new PortInUseError(config.PORT, 'PORT', 'the API') : err;
@@ -120,7 +130,7 @@ runMain(async () => {
     });
 
     const apiUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
-    process.stdout.write(await banner({ apiUrl, uiUrl: temporal.uiUrl, database: database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)', auth }) + (replyBaseUrl(config) ? '' : `Warning: ${noReplyUrlWarning}.\n\n`));
+    process.stdout.write(await banner({ apiUrl, uiUrl: temporal.uiUrl, codecSignIn: `${codecEndpoint(browserApiUrl(config))}/sign-in`, database: database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)', auth }) + (replyBaseUrl(config) ? '' : `Warning: ${noReplyUrlWarning}.\n\n`));
   } catch (err) {
     if (err instanceof PortInUseError) log.error(err.message);
     else log.error({ err }, 'start failed');
@@ -128,7 +138,7 @@ runMain(async () => {
   }
 });
 
-async function banner(o: { apiUrl: string; uiUrl?: string; database: string; auth: Auth }): Promise<string> {
+async function banner(o: { apiUrl: string; uiUrl?: string; codecSignIn: string; database: string; auth: Auth }): Promise<string> {
   const station = demo.stations[0]!;
   const department = demo.departments[0]!;
   const subdistrict = demo.subdistricts[0]!;
@@ -143,6 +153,7 @@ async function banner(o: { apiUrl: string; uiUrl?: string; database: string; aut
     'stationflow is ready',
     `  API          ${o.apiUrl}   (OpenAPI: ${o.apiUrl}/openapi.json, readiness: ${o.apiUrl}/readyz)`,
     `  Temporal UI  ${o.uiUrl ?? '(external Temporal: set TEMPORAL_UI_URL)'}`,
+    `               resident data stays encrypted there until you sign in with a staff, supervisor or admin token at ${o.codecSignIn}`,
     `  Database     ${o.database}`,
     '',
     'Demo tokens (mint more with: npm run token -- --role staff --station qianggen):',

@@ -201,7 +201,7 @@ export function deliveryActivities(db: Db, config: DeliveryConfig) {
     },
 
     deliverByWebhook: attempt('webhook', (notice, c) =>
-      sendWebhook({ url: (c as { url: string }).url, secret: notice.partner.webhookSecret, event: webhookEvent(notice, config), timeoutMs: config.timeoutMs }),
+      sendWebhook({ url: (c as { url: string }).url, secret: notice.partner.webhookSecret, event: webhookEvent(notice, config), timeoutMs: config.timeoutMs, outbound: config.outbound }),
     ),
 
     deliverByEmail: attempt('email', (notice, c) => {
@@ -220,6 +220,7 @@ export function deliveryActivities(db: Db, config: DeliveryConfig) {
         text: renderSms(templateContext(notice, config), notice.partner.locale),
         reference: notice.notification.notificationId,
         timeoutMs: config.timeoutMs,
+        outbound: config.outbound,
       }),
     ),
 

@@ -1,3 +1,5 @@
+import { outboundPolicy, type OutboundPolicy } from './outbound';
+
 /** What the channel activities need from configuration (config/boot.ts deliveryConfig builds it from the environment). */
 export interface DeliveryConfig {
   /** One request's timeout: a webhook POST or an SMS gateway call (SMTP gets twice this per step). */
@@ -17,6 +19,8 @@ export interface DeliveryConfig {
   smsGatewayToken?: string;
   /** Where partners reply (POST {publicUrl}/api/partner-replies), named in notices when set. */
   publicUrl?: string;
+  /** Which hosts webhooks and the SMS gateway may reach (OUTBOUND_ALLOW; activities/delivery/outbound.ts). */
+  outbound: OutboundPolicy;
 }
 
 export const defaultDeliveryConfig: DeliveryConfig = {
@@ -26,4 +30,6 @@ export const defaultDeliveryConfig: DeliveryConfig = {
   initialIntervalMs: 1_000,
   maximumIntervalMs: 5 * 60_000,
   mailFrom: 'stationflow <noreply@stationflow.local>',
+  // Development and tests: loopback receivers only. config/boot.ts deliveryConfig sets the configured policy.
+  outbound: outboundPolicy(undefined, 'development'),
 };

@@ -5,6 +5,33 @@ import { departmentErrors, serviceCodeErrors, unknownReferences } from '../http/
 import { problem, type ProblemExtras } from '../http/problems';
 import { partnerIdPattern } from './commands';
 import type { PartnerRow } from './view';
+import { checkOutboundUrl, OutboundRefused, outboundPolicy, type OutboundPolicy } from '../../activities/delivery/outbound';
+import type { ContactChannel } from '../../db/schema';
+
+const developmentOutbound = outboundPolicy(undefined, 'development');
+
+/**
+ * A webhook URL must not reach the service's own network (README "Outbound URLs"): 422 outbound-url-refused
+ * with a pointer to each refused URL. A name that does not resolve now passes: delivery checks it again.
+ */
+export async function assertOutboundChannels(policy: OutboundPolicy | undefined, channels: ContactChannel[] | undefined): Promise<void> {
+  const errors: FieldError[] = [];
+  await Promise.all(
+    (channels ?? []).map(async (c, i) => {
+      if (c.type !== 'webhook') return;
+      await checkOutboundUrl(c.url, policy ?? developmentOutbound).catch((err: unknown) => {
+        if (err instanceof OutboundRefused) errors.push({ pointer: `#/channels/${i}/url`, detail: err.message });
+      });
+    }),
+  );
+  if (errors.length) {
+    errors.sort((a, b) => a.pointer.localeCompare(b.pointer));
+    throw problem(422, 'A webhook URL may not reach loopback, link-local, private or other non-public addresses unless OUTBOUND_ALLOW lists them', {
+      type: 'outbound-url-refused',
+      errors,
+    });
+  }
+}
 
 /** Finding a registry entry, and the rules a partner as it would be stored must keep. */
 

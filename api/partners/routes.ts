@@ -4,14 +4,16 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { partnerServices, partners } from '../../db/schema';
+import { auditActor, recordAudit } from '../audit/record';
 import { principalOf } from '../http/auth';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';
 import { cursorCodec, cursorPart } from '../http/cursor';
 import { parseOr400 } from '../http/validation';
+import { latestCutoff, partnerHolder, revokePartnerTokens } from '../tokens/revocations';
 import { CreatePartnerBody, ListPartnersQuery, MintTokenBody, PartnerId, partnerIdPattern, PatchPartnerBody, ttlSeconds } from './commands';
-import { assertPartnerRules, departmentLinked, partnerExists, partnerNotFound, partnerRow } from './lookup';
+import { assertOutboundChannels, assertPartnerRules, departmentLinked, partnerExists, partnerNotFound, partnerRow } from './lookup';
 import { CreatedPartner, Partner, PartnerList, type PartnerRow, PartnerToken, partnerView, readPartner, servicesOf, WebhookSecret } from './view';
 
 /**
@@ -153,6 +155,7 @@ export function partnersRouter(deps: AppDeps): Router {
     const [existing] = await db.select({ id: partners.id }).from(partners).where(eq(partners.id, body.id));
     if (existing) throw partnerExists(body.id);
     await assertPartnerRules(db, body.id, { kind: body.kind, departmentId }, { departmentId, services });
+    await assertOutboundChannels(deps.outbound, body.channels);
     const webhookSecret = newSecret();
     const row = await db.transaction(async (tx) => {
       const [inserted] = await tx
@@ -160,7 +163,10 @@ export function partnersRouter(deps: AppDeps): Router {
         .values({ ...values, departmentId, webhookSecret })
         .onConflictDoNothing()
         .returning();
-      if (inserted) await replaceServices(tx, inserted.id, services);
+      if (inserted) {
+        await replaceServices(tx, inserted.id, services);
+        await recordAudit(tx, auditActor(req, res), { action: 'partner.registered', target: { kind: 'partner', id: inserted.id }, data: { kind: inserted.kind } });
+      }
       return inserted;
     });
     if (!row) {
@@ -184,6 +190,7 @@ export function partnersRouter(deps: AppDeps): Router {
     const departmentId = changes.departmentId !== undefined ? changes.departmentId : current.departmentId;
     const newDepartment = departmentId !== current.departmentId ? departmentId : undefined;
     await assertPartnerRules(db, current.id, { kind, departmentId }, { departmentId: newDepartment, services });
+    await assertOutboundChannels(deps.outbound, changes.channels);
     let row: PartnerRow | undefined;
     try {
       row = await db.transaction(async (tx) => {
@@ -193,6 +200,12 @@ export function partnersRouter(deps: AppDeps): Router {
           .where(eq(partners.id, current.id))
           .returning();
         if (updated && services) await replaceServices(tx, updated.id, services);
+        if (updated) {
+          const actor = auditActor(req, res);
+          await recordAudit(tx, actor, { action: 'partner.changed', target: { kind: 'partner', id: updated.id }, data: { fields: Object.keys(body) } });
+          // Deactivating a partner revokes its tokens, in the same transaction.
+          if (current.active && !updated.active) await revokePartnerTokens(tx, actor, updated.id, new Date(), 'partner deactivated');
+        }
         return updated;
       });
     } catch (err) {
@@ -209,7 +222,13 @@ export function partnersRouter(deps: AppDeps): Router {
     const current = await partnerRow(db, String(req.params.id));
     let row = current;
     if (current.active) {
-      [row = current] = await db.update(partners).set({ active: false, updatedAt: new Date() }).where(eq(partners.id, current.id)).returning();
+      const actor = auditActor(req, res);
+      row = await db.transaction(async (tx) => {
+        const [updated = current] = await tx.update(partners).set({ active: false, updatedAt: new Date() }).where(eq(partners.id, current.id)).returning();
+        await recordAudit(tx, actor, { action: 'partner.deactivated', target: { kind: 'partner', id: current.id } });
+        await revokePartnerTokens(tx, actor, current.id, new Date(), 'partner deactivated');
+        return updated;
+      });
       deps.log.info({ partnerId: row.id, by: p.id }, 'partner deactivated');
     }
     res.json(await readPartner(db, row));
@@ -219,7 +238,10 @@ export function partnersRouter(deps: AppDeps): Router {
     const p = principalOf(res);
     const current = await partnerRow(db, String(req.params.id));
     const webhookSecret = newSecret();
-    await db.update(partners).set({ webhookSecret, updatedAt: new Date() }).where(eq(partners.id, current.id));
+    await db.transaction(async (tx) => {
+      await tx.update(partners).set({ webhookSecret, updatedAt: new Date() }).where(eq(partners.id, current.id));
+      await recordAudit(tx, auditActor(req, res), { action: 'partner.webhook-secret-rotated', target: { kind: 'partner', id: current.id } });
+    });
     deps.log.info({ partnerId: current.id, by: p.id }, 'partner webhook secret rotated');
     res.json({ webhookSecret });
   });
@@ -231,9 +253,16 @@ export function partnersRouter(deps: AppDeps): Router {
     if (!current.active) {
       throw problem(409, `Partner ${current.id} is inactive: reactivate it (PATCH active: true) before minting a token`, { type: 'partner-inactive' });
     }
-    const token = await deps.auth.sign({ sub: `partner-${current.id}`, role: 'partner', partner: current.id }, ttl);
-    deps.log.info({ partnerId: current.id, ttl, by: p.id }, 'partner token minted');
-    res.json({ token, expiresIn: ttlSeconds(ttl) });
+    // Issued after the partner's latest revocation (a deactivation, a compromise), so that it does not cover this token.
+    const notIssuedBefore = await latestCutoff(db, partnerHolder(current.id));
+    const minted = await deps.auth.mint({ sub: `partner-${current.id}`, role: 'partner', partner: current.id }, ttl, { notIssuedBefore });
+    await recordAudit(db, auditActor(req, res), {
+      action: 'token.minted',
+      target: { kind: 'token', id: minted.tokenId },
+      data: { partnerId: current.id, expiresAt: minted.expiresAt.toISOString() },
+    });
+    deps.log.info({ partnerId: current.id, ttl, tokenId: minted.tokenId, by: p.id }, 'partner token minted');
+    res.json({ token: minted.token, tokenId: minted.tokenId, expiresAt: minted.expiresAt.toISOString(), expiresIn: ttlSeconds(ttl) });
   });
 
   return router;

@@ -107,7 +107,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   await startWorker();
 
-  const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log, stuckThresholds: opts.stuck });
+  const app = createApp({ config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined }, database, client: env.client, temporal, auth, log, stuckThresholds: opts.stuck, outbound: delivery.outbound });
   const { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT } = loadConfig({});
   const server = createHttpServer(app, { REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, ...opts.server, log });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));

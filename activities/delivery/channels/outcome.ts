@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { deliveryFailures } from '../../../workflows/delivery/messages';
+import { type OutboundAnswer, outboundFetch, OutboundRefused, OutboundUnresolved, type OutboundPolicy } from '../outbound';
 
 /**
  * What a channel's answer means for the retry policy (the delivery workflow's proxy retries
@@ -25,7 +26,7 @@ function retryAfterMs(header: string | null): number | undefined {
 }
 
 /** 2xx delivered; 408, 429 and 5xx retried (honouring Retry-After); any other status rejected. */
-export function checkHttpStatus(what: string, res: Response): void {
+export function checkHttpStatus(what: string, res: OutboundAnswer): void {
   if (res.ok) return;
   const s = res.status;
   if (s === 408 || s === 429 || s >= 500) throw retryable(`${what} answered HTTP ${s}`, retryAfterMs(res.headers.get('retry-after')));
@@ -34,18 +35,20 @@ export function checkHttpStatus(what: string, res: Response): void {
 
 /**
  * POSTs JSON with a timeout and classifies the outcome. A timeout or a connection error is retried:
- * the receiver may or may not have processed the request, which is why it gets an Idempotency-Key.
+ * the receiver may or may not have processed the request, which is why it gets an Idempotency-Key. The URL
+ * is checked against the outbound policy first (activities/delivery/outbound.ts): a refused one is never
+ * retried; a redirect is not followed (answered 3xx: rejected).
  */
-export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
-  let res: Response;
+export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, timeoutMs: number, policy: OutboundPolicy): Promise<void> {
+  let res: OutboundAnswer;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    res = await outboundFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(timeoutMs) }, policy);
   } catch (err) {
+    if (err instanceof OutboundRefused) throw rejected(`${what}'s URL ${err.message}`);
+    if (err instanceof OutboundUnresolved) throw retryable(`${what} could not be reached (${err.code})`);
     const e = err as Error & { cause?: { code?: string } };
     if (e.name === 'TimeoutError' || e.name === 'AbortError') throw retryable(`${what} did not answer within ${timeoutMs} ms`);
     throw retryable(`${what} could not be reached (${e.cause?.code ?? e.name})`);
   }
-  // Drain the body so the connection is released; its content is the partner's business.
-  await res.arrayBuffer().catch(() => undefined);
   checkHttpStatus(what, res);
 }

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { OutboundPolicy } from '../outbound';
 import { postJson, rejected } from './outcome';
 
 /**
@@ -24,7 +25,7 @@ export interface WebhookEvent {
   [field: string]: unknown;
 }
 
-export async function sendWebhook(opts: { url: string; secret: string | null; event: WebhookEvent; timeoutMs: number }): Promise<void> {
+export async function sendWebhook(opts: { url: string; secret: string | null; event: WebhookEvent; timeoutMs: number; outbound: OutboundPolicy }): Promise<void> {
   if (!/^https?:\/\//.test(opts.url)) throw rejected('the webhook URL is not http(s)');
   if (!opts.secret) throw rejected('the partner has no webhook secret to sign with');
   const body = JSON.stringify(opts.event);
@@ -39,5 +40,6 @@ export async function sendWebhook(opts: { url: string; secret: string | null; ev
       'User-Agent': 'stationflow-webhooks/1',
     },
     opts.timeoutMs,
+    opts.outbound,
   );
 }
