@@ -5,6 +5,7 @@ import { authenticate } from './http/auth';
 import { authorize } from './http/authorization';
 import { calendarRouter } from './calendar/routes';
 import { casesRouter } from './cases/routes';
+import { codecRouter } from './codec/routes';
 import type { AppDeps } from './http/deps';
 import { healthRouter } from './health/routes';
 import { metricsRouter } from './metrics/routes';
@@ -41,6 +42,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument(deps.config.PUBLIC_URL));
   });
   app.use(metricsRouter(deps));
+  // The Temporal UI's and CLI's codec server: its own CORS, body limit and authentication (api/codec/routes.ts).
+  app.use('/codec', codecRouter(deps));
 
   app.use(
     '/api',

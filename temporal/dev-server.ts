@@ -29,6 +29,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; absent means headless. */
   uiPort?: number;
+  /** The codec server the web UI decodes payloads with (`--ui-codec-endpoint`; api/codec/routes.ts). */
+  uiCodecEndpoint?: string;
   namespace?: string;
   /** How long the server may take to answer on its port (default 60 s). */
   readyTimeoutMs?: number;
@@ -65,7 +67,7 @@ export interface DevServer {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const ip = '127.0.0.1';
   const address = `${ip}:${opts.port}`;
-  if (opts.dbFilename) fs.mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
+  if (opts.dbFilename) fs.mkdirSync(path.dirname(opts.dbFilename), { recursive: true, mode: 0o700 });
   const cli = await devServerCli(opts.cliPath);
   const args = [
     'server',
@@ -88,6 +90,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
     ...(opts.dbFilename ? ['--db-filename', opts.dbFilename] : []),
     ...(opts.uiPort !== undefined ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+    ...(opts.uiPort !== undefined && opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
   ];
   const setpriv = process.platform === 'linux' && opts.parentGuard !== 'watchdog' ? onPath('setpriv') : undefined;
   if (opts.parentGuard === 'pdeathsig' && !setpriv) throw new Error('setpriv (util-linux) is not installed: no parent-death signal for the Temporal dev server');

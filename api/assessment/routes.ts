@@ -63,7 +63,6 @@ registry.registerPath({
   method: 'get',
   path: '/api/departments/{id}/assessment',
   summary: "A department's whistle assessment over a period",
-  description: 'Roles: department (its own only), supervisor (departments of its subdistrict), admin.',
   request: { params: z.object({ id: z.string().regex(idPattern) }), query: AssessmentQuery },
   responses: {
     200: { description: 'The figures', content: { 'application/json': { schema: DepartmentAssessment } } },
@@ -74,7 +73,6 @@ registry.registerPath({
   method: 'get',
   path: '/api/assessments/departments',
   summary: 'The whistle assessment of every department over a period, by department id (zero calls included)',
-  description: "Roles: supervisor (its subdistrict's departments), admin (all).",
   request: { query: AssessmentQuery },
   responses: {
     200: {

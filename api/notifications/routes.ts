@@ -63,7 +63,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/cases/{id}/notifications',
   summary: "A case's notifications with their delivery log",
-  description: 'Roles: staff (own station), supervisor (own subdistrict), admin. Oldest first.',
+  description: 'Oldest first.',
   request: { params: z.object({ id: CaseId }) },
   responses: {
     200: { description: 'Every notification of the case', content: { 'application/json': { schema: z.object({ items: z.array(NotificationView) }) } } },
@@ -75,7 +75,7 @@ registry.registerPath({
   path: '/api/cases/{id}/notifications/{notificationId}/retry',
   summary: 'Retry a notice that reached nobody (a supervisor)',
   description:
-    "Roles: supervisor (own subdistrict), admin. Only a dead letter (delivery status unreachable) is retried: every channel again, in the partner's current preference order. Answers 202 once the new round has started.",
+    "Only a dead letter (delivery status unreachable) is retried: every channel again, in the partner's current preference order. Answers 202 once the new round has started.",
   request: {
     params: z.object({ id: CaseId, notificationId: NotificationId }),
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional() }),

@@ -27,14 +27,13 @@ import { CreatedPartner, Partner, PartnerList, type PartnerRow, PartnerToken, pa
 /* ---------- OpenAPI (the schemas: commands.ts, view.ts) ---------- */
 
 const params = z.object({ id: PartnerId });
-const readers = 'Roles: staff, supervisor, admin.';
 const json = <S extends z.ZodType>(description: string, schema: S) => ({ description, content: { 'application/json': { schema } } });
 
 registry.registerPath({
   method: 'get',
   path: '/api/partners',
   summary: 'The partner registry, by id',
-  description: `${readers} Filters: kind, a catalogue item offered (service), active. Never the webhook secret.`,
+  description: `Filters: kind, a catalogue item offered (service), active. Never the webhook secret.`,
   request: { query: ListPartnersQuery },
   responses: { 200: json('A page of partners', PartnerList), ...problemResponses(400, 401, 403) },
 });
@@ -42,7 +41,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/partners/{id}',
   summary: 'A partner',
-  description: `${readers} Never the webhook secret.`,
+  description: 'Never the webhook secret.',
   request: { params },
   responses: { 200: json('The partner', Partner), ...problemResponses(401, 403, 404) },
 });
@@ -51,7 +50,7 @@ registry.registerPath({
   path: '/api/partners',
   summary: 'Register a partner (admin)',
   description:
-    'Roles: admin. Kind department names its department (departmentId, one registry entry per department); other kinds name none. ' +
+    'Kind department names its department (departmentId, one registry entry per department); other kinds name none. ' +
     'A webhook secret is generated and returned once, in this response.',
   request: { body: { content: { 'application/json': { schema: CreatePartnerBody } } } },
   responses: {
@@ -63,7 +62,7 @@ registry.registerPath({
   method: 'patch',
   path: '/api/partners/{id}',
   summary: 'Change a partner (admin)',
-  description: 'Roles: admin. services and channels replace the whole set and list.',
+  description: 'services and channels replace the whole set and list.',
   request: { params, body: { content: { 'application/json': { schema: PatchPartnerBody } } } },
   responses: { 200: json('The partner as stored', Partner), ...problemResponses(400, 401, 403, 404, 413, 415, 422) },
 });
@@ -71,7 +70,7 @@ registry.registerPath({
   method: 'delete',
   path: '/api/partners/{id}',
   summary: 'Deactivate a partner (admin)',
-  description: 'Roles: admin. Cases and the delivery log reference partners, so the entry stays, inactive; again → 200 with the same partner.',
+  description: 'Cases and the delivery log reference partners, so the entry stays, inactive; again → 200 with the same partner.',
   request: { params },
   responses: { 200: json('The partner, inactive', Partner), ...problemResponses(401, 403, 404) },
 });
@@ -79,7 +78,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/partners/{id}/webhook-secret',
   summary: "Rotate a partner's webhook secret (admin)",
-  description: 'Roles: admin. The old secret stops signing at once; the new one is returned once, in this response.',
+  description: 'The old secret stops signing at once; the new one is returned once, in this response.',
   request: { params },
   responses: {
     200: json('The new secret', z.object({ webhookSecret: WebhookSecret }).meta({ id: 'PartnerWebhookSecret' })),
@@ -90,7 +89,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/partners/{id}/tokens',
   summary: "Mint a partner's own API token (admin)",
-  description: 'Roles: admin. A token of role partner for the partner to answer its tasks (POST /api/partner-replies); an inactive partner gets none (409).',
+  description: 'A token of role partner for the partner to answer its tasks (POST /api/partner-replies); an inactive partner gets none (409).',
   request: { params, body: { content: { 'application/json': { schema: MintTokenBody } } } },
   responses: { 200: json('The token, shown once', PartnerToken), ...problemResponses(400, 401, 403, 404, 409, 413, 415) },
 });

@@ -123,13 +123,12 @@ const AcknowledgedMany = z
   })
   .meta({ id: 'AlertsAcknowledged' });
 
-const roles = 'Roles: supervisor (own subdistrict), admin (every subdistrict); staff, department and partner tokens → 403.';
 
 registry.registerPath({
   method: 'get',
   path: '/api/supervision/alerts',
   summary: "The supervisor inbox: notices addressed to the subdistrict's supervisors, newest first",
-  description: `${roles} Across all the subdistrict's cases, with each case's station and current stage, and \`unread\`: how many alerts of the scope and the filters are unread. Kinds: ${kindList}.`,
+  description: `Across all the subdistrict's cases, with each case's station and current stage, and \`unread\`: how many alerts of the scope and the filters are unread. Kinds: ${kindList}.`,
   request: { query: ListAlertsQuery },
   responses: { 200: { description: 'A page of alerts', content: { 'application/json': { schema: AlertList } } }, ...problemResponses(400, 401, 403) },
 });
@@ -137,7 +136,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/supervision/alerts/{notificationId}/acknowledgement',
   summary: 'Acknowledge an alert',
-  description: `${roles} Idempotent: acknowledging an acknowledged alert keeps the first acknowledgement (time and person) and answers it with 200. An id that is not an alert of your scope → 404.`,
+  description: `Idempotent: acknowledging an acknowledged alert keeps the first acknowledgement (time and person) and answers it with 200. An id that is not an alert of your scope → 404.`,
   request: {
     params: z.object({ notificationId: NotificationId }),
     body: { required: false, content: { 'application/json': { schema: AcknowledgeBody } } },
@@ -151,7 +150,7 @@ registry.registerPath({
   method: 'post',
   path: '/api/supervision/alerts/acknowledgement',
   summary: 'Acknowledge many alerts at once',
-  description: `${roles} One statement: every unread alert of your scope among \`ids\` is acknowledged; acknowledged ones keep their first acknowledgement; ids outside your scope are listed in \`notFound\` and left as they are.`,
+  description: `One statement: every unread alert of your scope among \`ids\` is acknowledged; acknowledged ones keep their first acknowledgement; ids outside your scope are listed in \`notFound\` and left as they are.`,
   request: { body: { content: { 'application/json': { schema: AcknowledgeManyBody } } } },
   responses: {
     200: { description: 'What the request acknowledged', content: { 'application/json': { schema: AcknowledgedMany } } },

@@ -129,12 +129,11 @@ const BatchReceipt = z
   .object({ id: BatchId, operation: z.enum(batchOperations), total: z.number().int(), createdAt: time, links: z.object({ self: z.string() }) })
   .meta({ id: 'BatchReceipt' });
 
-const roleWords = 'Roles: supervisor (cases of their subdistrict), admin.';
 registry.registerPath({
   method: 'post',
   path: '/api/supervision/batches',
   summary: 'Urge, reassign or retry many cases in one request (a batch run by its own workflow)',
-  description: `${roleWords} The cases: \`caseIds\`, \`items\` (with a task or department per case) or the stuck query's \`filter\`, resolved now within your scope; at most ${maxBatchItems}. Every named case must be in your scope (403) and known (404), else nothing starts. Each case gets the update a single action would send, with you as its actor; a case that refuses it is a per-item \`refused\`, the rest go on. An Idempotency-Key (same caller) answers the same batch; the same key with another request is 422. Answers 202 and the batch's Location.`,
+  description: `The cases: \`caseIds\`, \`items\` (with a task or department per case) or the stuck query's \`filter\`, resolved now within your scope; at most ${maxBatchItems}. Every named case must be in your scope (403) and known (404), else nothing starts. Each case gets the update a single action would send, with you as its actor; a case that refuses it is a per-item \`refused\`, the rest go on. An Idempotency-Key (same caller) answers the same batch; the same key with another request is 422. Answers 202 and the batch's Location.`,
   request: {
     headers: z.object({ 'Idempotency-Key': IdempotencyKey.optional().meta({ description: 'A retry with the same key (same caller) answers the batch already started' }) }),
     body: { content: { 'application/json': { schema: BatchBody } } },
@@ -148,7 +147,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/supervision/batches/{id}',
   summary: "A batch's progress and every case's result",
-  description: `${roleWords} A batch is seen in its creator's scope only: by supervisors of the same subdistrict and admins (404 otherwise).`,
+  description: `A batch is seen in its creator's scope only: by supervisors of the same subdistrict and admins (404 otherwise).`,
   request: { params: z.object({ id: BatchId }) },
   responses: { 200: { description: 'The batch', content: { 'application/json': { schema: BatchView } } }, ...problemResponses(401, 403, 404, 503) },
 });

@@ -64,7 +64,7 @@ registry.registerPath({
   method: 'get',
   path: '/api/whistle-urgencies',
   summary: 'Whistle urgencies and their check-in and report deadlines',
-  description: `Roles: anyone signed in. ${kept}`,
+  description: kept,
   responses: {
     200: { description: 'Every urgency, by code', content: { 'application/json': { schema: z.object({ items: z.array(WhistleUrgency) }) } } },
     ...problemResponses(401),
@@ -74,7 +74,7 @@ registry.registerPath({
   method: 'put',
   path: '/api/whistle-urgencies/{code}',
   summary: "Create or change an urgency's deadlines (admin)",
-  description: `Roles: admin. ${kept}`,
+  description: kept,
   request: { params: z.object({ code: UrgencyCode }), body: { content: { 'application/json': { schema: WhistleUrgencyBody } } } },
   responses: {
     200: { description: 'The urgency as stored', content: { 'application/json': { schema: WhistleUrgency } } },
