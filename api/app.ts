@@ -1,6 +1,7 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import { assessmentRouter } from './assessment/routes';
+import { auditRouter } from './audit/routes';
 import { authenticate } from './http/auth';
 import { authorize } from './http/authorization';
 import { calendarRouter } from './calendar/routes';
@@ -19,6 +20,8 @@ import { blowWhistleRouter } from './whistles/blow';
 import { whistleUrgenciesRouter } from './whistles/urgencies';
 import { whistlesRouter } from './whistles/routes';
 import { supervisionRouter } from './supervision/routes';
+import { refuseRevoked } from './tokens/revocations';
+import { tokensRouter } from './tokens/routes';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -48,6 +51,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     '/api',
     authenticate(deps.auth),
+    // A revoked token (its jti, or its partner's tokens issued before a cutoff) is 401 on every request (api/tokens/).
+    refuseRevoked(deps.database.db),
     // The one role check for every /api route: api/http/authorization.ts's table (no entry → 404).
     authorize(),
     requireJsonBody,
@@ -64,6 +69,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/partners', partnersRouter(deps));
   app.use('/api/supervision/alerts', supervisionAlertsRouter(deps));
   app.use('/api/supervision', supervisionRouter(deps));
+  app.use('/api/tokens', tokensRouter(deps));
+  app.use('/api/audit-events', auditRouter(deps));
 
   app.use(notFound);
   app.use(problemHandler(deps.log));

@@ -55,8 +55,14 @@ describe('HTTP API against the real worker', () => {
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
       expectProblem(await api(stack, 'GET', '/api/cases', { token: foreign }), 401, { detail: /signature/, titled: true });
-      const expired = await stack.auth.sign({ sub: 'wang', role: 'staff', station: 'qianggen' }, '1s');
-      await new Promise((r) => setTimeout(r, 2100));
+      // Expired two minutes ago: beyond the tolerated clock skew (30 s).
+      const expired = await new SignJWT({ role: 'staff', station: 'qianggen' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('wang')
+        .setIssuer('stationflow')
+        .setIssuedAt(Math.floor(Date.now() / 1000) - 600)
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 120)
+        .sign(new TextEncoder().encode(testSecret));
       const res = await api(stack, 'GET', '/api/cases', { token: expired });
       expectProblem(res, 401, { detail: /expired/, titled: true });
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);

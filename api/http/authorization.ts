@@ -130,6 +130,11 @@ export const operations: readonly Operation[] = [
   op('POST', '/api/partners/{id}/webhook-secret', adminOnly),
   op('POST', '/api/partners/{id}/tokens', adminOnly),
 
+  // Tokens and the audit (api/tokens/, api/audit/)
+  op('POST', '/api/tokens/revocations', adminOnly),
+  op('GET', '/api/tokens/revocations', adminOnly),
+  op('GET', '/api/audit-events', adminOnly),
+
   // Supervision
   op('GET', '/api/supervision/stuck', { supervisor: ownSubdistrict('omitted'), staff: ownStation('omitted'), department: ownDepartment('omitted'), admin: any }),
   op('GET', '/api/supervision/summary', { supervisor: ownSubdistrict('omitted'), staff: ownStation('omitted'), department: ownDepartment('omitted'), admin: any }),

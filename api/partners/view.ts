@@ -32,6 +32,8 @@ export const PartnerList = z.object({ items: z.array(Partner), nextCursor: z.str
 export const PartnerToken = z
   .object({
     token: z.string().meta({ description: 'A bearer token of role partner for POST /api/partner-replies; shown this once' }),
+    tokenId: z.string().meta({ description: "The token's id (its jti): what POST /api/tokens/revocations revokes" }),
+    expiresAt: z.iso.datetime({ offset: true }).meta({ description: 'When it expires' }),
     expiresIn: z.int().meta({ description: 'Seconds until it expires' }),
   })
   .meta({ id: 'PartnerToken' });
