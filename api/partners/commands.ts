@@ -16,7 +16,9 @@ export const PartnerId = z.string().regex(partnerIdPattern, 'must be a slug of l
 const WebhookChannel = z
   .strictObject({
     type: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000).meta({
+      description: 'Must resolve to public addresses only: loopback, link-local, private and other special ranges are refused unless OUTBOUND_ALLOW lists them (checked again at every delivery; redirects are not followed)',
+    }),
   })
   .meta({ id: 'WebhookChannel', description: "Notices are POSTed as JSON to the URL, signed with the partner's webhook secret (HMAC-SHA256)" });
 const EmailChannel = z
@@ -102,7 +104,7 @@ export const ListPartnersQuery = z.strictObject({
   ...pageQuery,
 });
 
-const ttlPattern = /^\d+\s?(s|m|h|d)$/;
+const ttlPattern = /^\d+ ?(s|m|h|d)$/;
 export const MintTokenBody = z
   .strictObject({
     ttl: z

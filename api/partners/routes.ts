@@ -51,7 +51,7 @@ registry.registerPath({
   summary: 'Register a partner (admin)',
   description:
     'Kind department names its department (departmentId, one registry entry per department); other kinds name none. ' +
-    'A webhook secret is generated and returned once, in this response.',
+    'A webhook secret is generated and returned once, in this response. A webhook URL must reach public addresses unless OUTBOUND_ALLOW lists them (422 outbound-url-refused).',
   request: { body: { content: { 'application/json': { schema: CreatePartnerBody } } } },
   responses: {
     201: json('The partner is registered; Location names it', CreatedPartner),
@@ -62,7 +62,7 @@ registry.registerPath({
   method: 'patch',
   path: '/api/partners/{id}',
   summary: 'Change a partner (admin)',
-  description: 'services and channels replace the whole set and list.',
+  description: 'services and channels replace the whole set and list. A webhook URL must reach public addresses unless OUTBOUND_ALLOW lists them (422 outbound-url-refused).',
   request: { params, body: { content: { 'application/json': { schema: PatchPartnerBody } } } },
   responses: { 200: json('The partner as stored', Partner), ...problemResponses(400, 401, 403, 404, 413, 415, 422) },
 });
