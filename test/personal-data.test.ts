@@ -1,4 +1,4 @@
-import { leaksPersonalData, redactPersonalData } from '../api/http/personal-data';
+import { leaksPersonalData, redactPersonalData } from '../activities/shared/personal-data';
 
 /**
  * The personal-data filter that guards what departments and partners are told (whistle summaries and

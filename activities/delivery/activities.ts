@@ -13,7 +13,7 @@ import { sendWebhook, type WebhookEvent } from './channels/webhook';
 import type { DeliveryConfig } from './config';
 import { projectionFailure, writing } from '../shared/projection-errors';
 import { type NoticeContext, renderEmail, renderSms } from './templates';
-import { redactPersonalData } from '../../api/http/personal-data';
+import { redactPersonalData } from '../shared/personal-data';
 
 /** Kinds whose receiver goes to the resident's home: only these carry the address (never a name or phone). */
 const needsAddress = new Set<string>(['task.assigned', 'case.transferred'] satisfies NoticeKind[]);

@@ -40,7 +40,7 @@ import { CaseId, CaseView, caseView } from './view';
 import type { AppDeps } from '../http/deps';
 import { assertAssigneesExist, resolveTransferTarget } from '../http/master-data';
 import { problem } from '../http/problems';
-import { leaksPersonalData, personalDataDetail } from '../http/personal-data';
+import { leaksPersonalData, personalDataDetail } from '../../activities/shared/personal-data';
 import type { CaseRow } from './view';
 import { parseOr400 } from '../http/validation';
 

@@ -15,7 +15,7 @@ import type { AppDeps } from '../http/deps';
 import { departmentErrors, unknownReferences } from '../http/master-data';
 import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';
-import { leaksPersonalData, personalDataDetail } from '../http/personal-data';
+import { leaksPersonalData, personalDataDetail } from '../../activities/shared/personal-data';
 import { parseOr400 } from '../http/validation';
 import { BlowWhistleBody } from './commands';
 import { callRows, whistleRow } from './lookup';
