@@ -122,6 +122,19 @@ function cellsOf(o: Operation): Cell[] {
   const call = (token: string | undefined, body?: unknown) => api(stack, o.method, url, { token, body: write ? body : undefined });
   const cells: Cell[] = [];
 
+  if (o.access === 'codec') {
+    // Its own authentication (api/codec/routes.ts, test/codec-server.test.ts): here only that it is served, to every role.
+    for (const who of roles) {
+      cells.push({
+        name: `${key(o)} ${who} (codec)`,
+        run: async () => {
+          const r = await call(right[who], { payloads: [] });
+          return r.status >= 500 || (r.status === 404 && r.body?.type === '/problems/route-not-found') ? `got ${said(r)}` : undefined;
+        },
+      });
+    }
+    return cells;
+  }
   if (o.access !== 'bearer') {
     // Served without a user token: a user token neither opens nor closes it.
     for (const who of [undefined, ...roles]) {

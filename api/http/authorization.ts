@@ -62,8 +62,9 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type Operation =
   | { method: Method; path: string; access: 'bearer'; roles: Partial<Record<Role, Grant>> }
-  /** Served without a user token: its own rule, said in `why` (e.g. public probes, the metrics token). */
-  | { method: Method; path: string; access: 'public' | 'metrics-token'; why: string };
+  /** Outside `authorize`: public, the metrics token, or its own authentication (the codec server), said in `why`. */
+  | { method: Method; path: string; access: OwnAccess; why: string };
+type OwnAccess = 'public' | 'metrics-token' | 'codec';
 
 const any: Grant = { scope: 'any' };
 const ownStation = (outside: Outside = 403): Grant => ({ scope: 'own-station', outside });
@@ -73,7 +74,7 @@ const calledDepartment = (outside: Outside = 403): Grant => ({ scope: 'called-de
 const ownPartner = (outside: Outside = 403): Grant => ({ scope: 'own-partner', outside });
 
 const op = (method: Method, path: string, roles: Partial<Record<Role, Grant>>): Operation => ({ method, path, access: 'bearer', roles });
-const open = (method: Method, path: string, access: 'public' | 'metrics-token', why: string): Operation => ({ method, path, access, why });
+const open = (method: Method, path: string, access: OwnAccess, why: string): Operation => ({ method, path, access, why });
 
 /* The recurring role sets. */
 /** A case: its station's staff, its subdistrict's supervisors, admins; another station's case → 403. */
@@ -94,6 +95,12 @@ export const operations: readonly Operation[] = [
   open('GET', '/healthz', 'public', 'liveness probe: no data'),
   open('GET', '/readyz', 'public', 'readiness probe: which dependency is down, nothing more'),
   open('GET', '/metrics', 'metrics-token', 'METRICS_TOKEN, else loopback clients only (README "Metrics"); user tokens grant nothing'),
+  // The Temporal UI's and CLI's codec server (api/codec/routes.ts): a bearer token or its sign-in cookie; payloads decoded for staff, supervisor, admin only.
+  open('POST', '/codec/decode', 'codec', 'bearer token or the codec cookie (401 without); decoded for staff, supervisor and admin, returned still encrypted to other roles'),
+  open('POST', '/codec/encode', 'codec', 'bearer token or the codec cookie (401 without); staff, supervisor and admin only (403 forbidden-role)'),
+  open('GET', '/codec/sign-in', 'public', 'the sign-in page for the Temporal UI'),
+  open('POST', '/codec/sign-in', 'codec', 'a stationflow token in, the HttpOnly codec cookie out'),
+  open('POST', '/codec/sign-out', 'codec', 'clears the codec cookie'),
 
   // Cases
   op('POST', '/api/cases', onCase),
