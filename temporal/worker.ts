@@ -10,6 +10,7 @@ import type { DeliveryConfig } from '../activities/delivery/config';
 import type { Db } from '../db/client';
 import { dataConverterFor, type PayloadKey } from './codec';
 import { problemsInterceptor } from './problems';
+import { safeFailuresInterceptor } from './safe-failures';
 import { createNotingWorker, WorkflowTaskNotes } from './workflow-problems';
 
 export interface WorkerOptions {
@@ -64,8 +65,9 @@ export function sdkWorkerOptions(opts: WorkerOptions): SdkWorkerOptions {
     // Resident data leaves the worker only encrypted (README "Resident data in Temporal").
     dataConverter: dataConverterFor(opts.payloadKeys),
     activities: createActivities({ db: opts.db, delivery: opts.delivery }),
-    // Activities that keep failing are noted for supervisors (temporal/problems.ts).
-    interceptors: { activity: [problemsInterceptor(opts.db, opts.log)] },
+    // Activities that keep failing are noted for supervisors (temporal/problems.ts); what they and Temporal
+    // keep of a failure carries no SQL or bound values (temporal/safe-failures.ts, innermost).
+    interceptors: { activity: [problemsInterceptor(opts.db, opts.log), safeFailuresInterceptor] },
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../config';
 import { formatPayloadKeys, type PayloadKey } from '../config/payload-keys';
 import { caseWorkflowId } from '../temporal/client';
 import { EncryptionCodec, ENCRYPTED_ENCODING, isEncryptedPayload, KEY_ID_METADATA_KEY, PayloadDecryptionError, payloadKeys } from '../temporal/codec';
+import { safeFailure } from '../temporal/safe-failures';
 import { deliveryWorkflowId, whistleWorkflowId } from '../temporal/workflow-ids';
 import { caseWorkflow } from '../workflows/case/workflow';
 import { caseInput } from './helpers/fixtures';
@@ -27,9 +28,9 @@ const idNumber = '11010119900307451X';
 const needles = { name: resident.name, phone: resident.phone, idNumber, address: resident.address };
 
 /** Which needles occur in `bytes` (payload bytes and all), as UTF-8. */
-const found = (bytes: Uint8Array): string[] => {
+const found = (bytes: Uint8Array, wanted: Record<string, string> = needles): string[] => {
   const hay = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Object.entries(needles)
+  return Object.entries(wanted)
     .filter(([, v]) => hay.includes(Buffer.from(v, 'utf8')))
     .map(([k]) => k);
 };
@@ -148,6 +149,40 @@ describe('payload encryption (temporal/codec.ts)', () => {
       expect(state.queryResult!.payloads!.map((p) => metadata(p, 'encoding'))).toEqual([ENCRYPTED_ENCODING]);
       expect(found(temporal.api.workflowservice.v1.QueryWorkflowResponse.encode(state).finish())).toEqual([]);
     }, 120_000);
+  });
+
+  describe('activity failures (temporal/safe-failures.ts)', () => {
+    const failedQuery = () => {
+      const cause = Object.assign(new Error('new row for relation "cases" violates check constraint "x"'), { code: '23514', severity: 'ERROR', detail: `Failing row contains (${resident.name}, ${resident.phone}).` });
+      return Object.assign(new Error(`Failed query: insert into "cases" ("resident") values ($1)\nparams: {"name":"${resident.name}","phone":"${resident.phone}"}`, { cause }), {
+        name: 'DrizzleQueryError',
+        query: 'insert into "cases" ("resident") values ($1)',
+        params: [resident],
+      });
+    };
+
+    it('a database failure leaves the activity without its statement, parameters or quoted values, under the same name', () => {
+      const safe = safeFailure(failedQuery()) as Error & { cause: Error };
+      expect(safe).toBeInstanceOf(Error);
+      expect(safe.name).toBe('DrizzleQueryError');
+      expect(safe.message).toBe('Failed query (its statement and parameters are not logged)');
+      expect(safe.cause.message).toBe('new row for relation "…" violates check constraint "…"');
+      for (const text of [safe.message, safe.stack!, safe.cause.message, safe.cause.stack!, JSON.stringify(safe)]) {
+        expect(found(Buffer.from(text))).toEqual([]);
+      }
+    });
+
+    it('an ApplicationFailure keeps its type and flags; other failures are left as they are', () => {
+      const wrapped = ApplicationFailure.create({ type: 'RecordFailed', message: 'could not record', nonRetryable: true, cause: failedQuery() });
+      const safe = safeFailure(wrapped) as ApplicationFailure;
+      expect(safe).toBeInstanceOf(ApplicationFailure);
+      expect({ type: safe.type, nonRetryable: safe.nonRetryable, message: safe.message }).toEqual({ type: 'RecordFailed', nonRetryable: true, message: 'could not record' });
+      expect(found(Buffer.from(`${safe.cause?.message} ${safe.cause?.stack}`))).toEqual([]);
+      const plainError = new Error('webhook answered 500');
+      expect(safeFailure(plainError)).toBe(plainError);
+      const cancelled = new CancelledFailure('cancelled');
+      expect(safeFailure(cancelled)).toBe(cancelled);
+    });
   });
 
   describe('the codec', () => {
