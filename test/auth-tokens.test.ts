@@ -1,16 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Connection } from '@temporalio/client';
 import { type CryptoKey, decodeJwt, exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { createApp } from '../api/app';
-import { Auth, type AuthOptions } from '../api/http/auth';
+import type { Auth, AuthOptions } from '../api/http/auth';
 import { loadConfig } from '../config';
-import { createLogger } from '../config/logger';
-import { clientOn } from '../temporal/client';
 import { openTestDatabase, type TestDatabase } from './helpers/database';
+import { startApiOnly } from './helpers/api-only';
 import { freePort } from './helpers/ports';
 import { expectProblem } from './helpers/problems';
-import { api, testPayloadKeys, testSecret } from './helpers/stack';
+import { api, testSecret } from './helpers/stack';
 
 /**
  * Tokens for production (issue 15, item 4), through the real HTTP API: the development secret (HS256) beside
@@ -27,6 +24,7 @@ const staffClaims = { role: 'staff', station: 'qianggen' };
 
 let database: TestDatabase;
 const servers: http.Server[] = [];
+const stops: (() => Promise<void>)[] = [];
 
 async function listen(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);
@@ -35,19 +33,11 @@ async function listen(handler: http.RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** The API as `npm run api` builds it, with tokens verified as `options` say. */
+/** The API with tokens verified as `options` say; stopped after the file. */
 async function startApi(options: AuthOptions = {}): Promise<{ url: string; auth: Auth }> {
-  const auth = new Auth(testSecret, 'stationflow', '1h', { jwksCooldownMs: 0, ...options });
-  const temporal = { address: `127.0.0.1:${await freePort()}`, namespace: 'default', taskQueue: 'unused', payloadKeys: testPayloadKeys };
-  const app = createApp({
-    config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
-    database,
-    client: clientOn(Connection.lazy({ address: temporal.address, connectTimeout: 500 }), temporal),
-    temporal,
-    auth,
-    log: createLogger('silent'),
-  });
-  return { url: await listen(app), auth };
+  const started = await startApiOnly(database, options);
+  stops.push(started.stop);
+  return started;
 }
 
 /** A request any signed-in role may make: 200 when the token is accepted. */
@@ -88,6 +78,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const stop of stops) await stop();
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));

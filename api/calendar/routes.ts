@@ -1,4 +1,5 @@
 import { and, eq, ne } from 'drizzle-orm';
+import { auditActor, recordAudit } from '../audit/record';
 import { Router } from 'express';
 import { z } from 'zod';
 import { CalendarImportError, importCalendarYear, readCalendarYear } from '../../db/calendar';
@@ -128,6 +129,7 @@ export function calendarRouter(deps: AppDeps): Router {
         errors: err.issues.map((i) => ({ pointer: `#/days/${i.index}/${i.field}`, detail: i.detail })),
       });
     }
+    await recordAudit(db, auditActor(req, res), { action: 'calendar-year.replaced', target: { kind: 'calendar-year', id: String(year) }, data: { days: stored } });
     const recomputedCases = await signalProvisionalCases(deps, year);
     deps.log.info({ year, days: stored, source: body.source, recomputedCases }, 'calendar year imported');
     res.json({ year, days: stored, recomputedCases });

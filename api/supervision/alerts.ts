@@ -1,4 +1,5 @@
 import { rowsOf } from '../../db/rows';
+import { auditActor, recordAudit } from '../audit/record';
 import { and, count, desc, eq, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
@@ -305,6 +306,7 @@ export function supervisionAlertsRouter(deps: AppDeps): Router {
       select target.notification_id::text as id, exists (select 1 from acked where acked.notification_id = target.notification_id) as acknowledged
       from target`);
     const acknowledged = found.filter((r) => r.acknowledged).length;
+    await recordAudit(db, auditActor(req, res), ...found.filter((r) => r.acknowledged).map((r) => ({ action: 'alert.acknowledged', target: { kind: 'alert' as const, id: r.id } })));
     const known = new Set(found.map((r) => r.id));
     deps.log.info({ role: p.role, acknowledged, asked: ids.length }, 'alerts acknowledged');
     res.json({ acknowledged, alreadyAcknowledged: found.length - acknowledged, notFound: ids.filter((id) => !known.has(id)) });
@@ -323,6 +325,7 @@ export function supervisionAlertsRouter(deps: AppDeps): Router {
       .returning({ caseId: notifications.caseId });
     const row = await readAlert(id, scope);
     if (!row) throw alertNotFound(id);
+    if (acked) await recordAudit(db, auditActor(req, res), { action: 'alert.acknowledged', target: { kind: 'alert', id } });
     if (acked) deps.log.info({ notificationId: id, caseId: row.caseId, kind: row.kind, role: p.role }, 'alert acknowledged');
     res.json(alertView(row));
   });

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { auditActor, recordAudit } from '../audit/record';
 import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
 import { Router } from 'express';
@@ -166,8 +167,8 @@ interface BatchMemo {
 }
 
 const batchNotFound = (batchId: string) => problem(404, `Batch ${batchId} not found`, { type: 'batch-not-found' });
-const temporalUnavailable = (err: unknown) =>
-  problem(503, `Temporal is unavailable: ${(err as Error).message}`, { type: 'temporal-unavailable', headers: { 'Retry-After': '5' } });
+/** gRPC's own words (addresses, internal codes) are not for the caller: Temporal did not answer is what it learns. */
+const temporalUnavailable = (_err: unknown) => problem(503, 'Temporal is unavailable; try again shortly', { type: 'temporal-unavailable', headers: { 'Retry-After': '5' } });
 const isTemporalDown = (err: unknown) => err instanceof ServiceError || isGrpcServiceError(err);
 
 const digest = (value: unknown) => crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -301,6 +302,7 @@ export function batchesRouter(deps: AppDeps): Router {
         throw problem(422, `Idempotency-Key ${key} was used for another batch request; use a new key for a new batch`, { type: 'idempotency-key-reused' });
       }
     }
+    await recordAudit(db, auditActor(req, res), { action: 'batch.submitted', target: { kind: 'batch', id: batchId }, data: { operation: answer.operation, total: answer.total } });
     deps.log.info({ batchId, operation: body.operation, total: answer.total, by: p.id }, 'batch submitted');
     res
       .status(202)

@@ -1,4 +1,5 @@
 import { asc } from 'drizzle-orm';
+import { auditActor, recordAudit } from '../audit/record';
 import { Router } from 'express';
 import { z } from 'zod';
 import { goalUnits, whistleUrgencies } from '../../db/schema';
@@ -94,11 +95,15 @@ export function whistleUrgenciesRouter(deps: AppDeps): Router {
     const p = principalOf(res);
     const { code } = parseOr400(z.object({ code: UrgencyCode }), { code: req.params.code }, 'path');
     const body = parseOr400(WhistleUrgencyBody, req.body ?? {});
-    const [row] = await db
-      .insert(whistleUrgencies)
-      .values({ code, ...body })
-      .onConflictDoUpdate({ target: whistleUrgencies.code, set: body })
-      .returning();
+    const row = await db.transaction(async (tx) => {
+      const [stored] = await tx
+        .insert(whistleUrgencies)
+        .values({ code, ...body })
+        .onConflictDoUpdate({ target: whistleUrgencies.code, set: body })
+        .returning();
+      await recordAudit(tx, auditActor(req, res), { action: 'whistle-urgency.configured', target: { kind: 'whistle-urgency', id: code }, data: { fields: Object.keys(body) } });
+      return stored;
+    });
     deps.log.info({ code, by: p.id }, 'whistle urgency configured');
     res.json(row);
   });
