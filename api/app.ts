@@ -8,10 +8,12 @@ import { calendarRouter } from './calendar/routes';
 import { casesRouter } from './cases/routes';
 import { codecRouter } from './codec/routes';
 import type { AppDeps } from './http/deps';
+import { authenticateAndLimitWrites, corsFor, noStore, requestIds, securityHeaders } from './http/hardening';
 import { healthRouter } from './health/routes';
 import { metricsRouter } from './metrics/routes';
 import { notificationsRouter } from './notifications/routes';
 import { openApiDocument, registry } from './http/openapi';
+import { refuseUndocumentedMethods } from './http/methods';
 import { partnerRepliesRouter } from './partners/replies';
 import { partnersRouter } from './partners/routes';
 import { notFound, problemHandler, requireJsonBody } from './http/problems';
@@ -28,6 +30,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  // First: the request id is on every response and in every log line of the request (api/http/hardening.ts).
+  app.use(requestIds);
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -39,9 +43,13 @@ export function createApp(deps: AppDeps): express.Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
+  app.use(securityHeaders);
+  // A documented path asked with a method it does not have: 405 with Allow, before authentication (api/http/methods.ts).
+  app.use(refuseUndocumentedMethods(() => openApiDocument()));
+  const apiCors = corsFor(deps.config.CORS_ORIGINS);
 
   app.use(healthRouter(deps));
-  app.get('/openapi.json', (_req, res) => {
+  app.get('/openapi.json', apiCors, (_req, res) => {
     res.json(openApiDocument(deps.config.PUBLIC_URL));
   });
   app.use(metricsRouter(deps));
@@ -50,7 +58,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(
     '/api',
-    authenticate(deps.auth),
+    noStore,
+    apiCors,
+    ...authenticateAndLimitWrites(authenticate(deps.auth), deps.config.RATE_LIMIT_WRITES_PER_MINUTE),
     // A revoked token (its jti, or its partner's tokens issued before a cutoff) is 401 on every request (api/tokens/).
     refuseRevoked(deps.database.db),
     // The one role check for every /api route: api/http/authorization.ts's table (no entry → 404).

@@ -14,6 +14,7 @@ import {
 import type { AppDeps } from '../http/deps';
 import { clockView, ClockView, ProjectionFailures, readTimeline, TimelineEvent } from '../http/views';
 import { line, optionalLine, phoneNumber } from '../http/text';
+import { erasedMarker } from '../../workflows/retention/messages';
 
 /**
  * What the API answers about a case: the summary (lists, opening), the list item (plus the read model's
@@ -27,12 +28,17 @@ const time = z.iso.datetime({ offset: true });
 export const Resident = z
   .strictObject({
     name: line(100, 'is required'),
-    phone: phoneNumber(/^\+?[0-9][0-9 -]{4,19}$/, 'must be a phone number of digits, spaces or dashes')
+    phone: phoneNumber(/^\+?[0-9][0-9 -]{3,18}[0-9-]$/, 'must be a phone number of digits, spaces or dashes')
       .optional()
       .meta({ description: 'Digits, spaces, dashes and a leading plus; full-width digits are taken as ASCII digits (NFKC)' }),
     address: optionalLine(200).optional(),
   })
   .meta({ id: 'Resident', description: 'Personal data: never logged, never in search attributes or URLs' });
+
+/** The resident as a case shows it: as given, or every field `[erased]` once retention erased it. */
+const ResidentView = z
+  .object({ name: z.string(), phone: z.string().optional(), address: z.string().optional() })
+  .meta({ id: 'ResidentView', description: `Personal data, shown to those who may see the case; "${erasedMarker}" in every field once retention erased it (erasedAt)` });
 
 const CaseLinks = z.object({ self: z.string(), temporalUi: z.string().optional() });
 
@@ -97,7 +103,8 @@ const PlanRevision = z
 
 export const CaseView = CaseListItem.extend({
   live: z.boolean().meta({ description: 'True when the workflow answered; false: read model only, and the live-only parts are absent' }),
-  resident: Resident,
+  resident: ResidentView,
+  erasedAt: time.optional().meta({ description: `When retention erased the personal data (RETENTION_AFTER_CLOSE after closing): the resident, the demand and free text read "${erasedMarker}"; the live-only parts are absent` }),
   openedBy: z.string(),
   relatedCaseId: z.string().nullable(),
   owner: z.string().optional(),
@@ -251,7 +258,8 @@ export async function caseView(
 ): Promise<CaseView> {
   const timeline = await readTimeline(deps.database.db, row?.id ?? state!.caseId);
   if (!state) {
-    return { ...listItem(deps, row!), live: false, resident: row!.resident, openedBy: row!.openedBy, relatedCaseId: row!.relatedCaseId ?? null, timeline };
+    const erased = row!.erasedAt ? { erasedAt: row!.erasedAt.toISOString() } : {};
+    return { ...listItem(deps, row!), live: false, resident: row!.resident, ...erased, openedBy: row!.openedBy, relatedCaseId: row!.relatedCaseId ?? null, timeline };
   }
   const base = row ? rowSummary(deps, row, state.stage) : inputSummary(deps, state, state.stage);
   return {

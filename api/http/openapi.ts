@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { describeAccess } from './authorization';
+import { allowEmptyOptionalQueryValues, forbidControlCharacters, markRequiredBodies } from './openapi-rules';
 
 /** One registry for the whole API; each route file registers its own paths next to its handlers. */
 export const registry = new OpenAPIRegistry();
@@ -54,5 +55,5 @@ export function openApiDocument(serverUrl?: string) {
     servers: serverUrl ? [{ url: serverUrl }] : [],
     security: [{ [bearerAuth.name]: [] }],
   });
-  return describeAccess(doc);
+  return describeAccess(forbidControlCharacters(allowEmptyOptionalQueryValues(markRequiredBodies(doc))));
 }

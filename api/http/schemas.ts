@@ -15,5 +15,16 @@ export const emptyIsAbsent = (v: unknown) => (v === '' ? undefined : v);
 /** A page of a list: its size and the cursor the previous page returned. */
 export const pageQuery = {
   limit: z.preprocess(emptyIsAbsent, z.coerce.number().int().min(1).max(100).default(20)),
-  cursor: z.preprocess(emptyIsAbsent, z.string().max(maxCursorLength).optional()),
+  cursor: z.preprocess(
+    emptyIsAbsent,
+    z
+      .string()
+      .max(maxCursorLength)
+      .optional()
+      .meta({
+        pattern: '^[A-Za-z0-9_-]*$',
+        description:
+          "The previous page's `nextCursor`, exactly as returned: opaque, it is only ever a value this list gave; anything else is a 400 naming the cursor",
+      }),
+  ),
 };

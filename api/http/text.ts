@@ -17,6 +17,20 @@ import { z } from 'zod';
 const singleLineForbidden = /[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u;
 const multiLineForbidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
 
+/**
+ * The same rules as JSON Schema patterns for the OpenAPI document (ECMA-262 and Python `re` read them alike),
+ * so a client or a fuzzer generating from the document sends only text the API takes: the characters allowed,
+ * and for text that must not be empty, at least one that trimming (String.prototype.trim) leaves.
+ */
+const singleLineControls = '\\u0000-\\u001f\\u007f-\\u009f';
+const multiLineControls = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f';
+const trimmedWhitespace = '\\t\\n\\u000b\\u000c\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** The pattern of text without forbidden characters; `nonBlank`: with at least one character trimming keeps. */
+export function textPattern(multiLine: boolean, nonBlank: boolean): string {
+  const c = multiLine ? multiLineControls : singleLineControls;
+  return nonBlank ? `^[^${c}]*[^${c}${trimmedWhitespace}][^${c}]*$` : `^[^${c}]*$`;
+}
+
 const codePoint = (ch: string) => `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Why a string is not acceptable text (undefined: it is): names the first bad character and where it is. */
@@ -45,14 +59,15 @@ export const cleanString = (multiLine = false) => z.string().superRefine(checked
  * summaries, comments, the demand.
  */
 export const text = (max: number, empty = 'must not be empty') =>
-  z.string().trim().min(1, empty).max(max, `must be at most ${max} characters`).superRefine(checked(true));
+  z.string().trim().min(1, empty).max(max, `must be at most ${max} characters`).superRefine(checked(true)).meta({ pattern: textPattern(true, true) });
 
 /** One line of at most `max` characters, trimmed, never empty: names, titles, codes, document names. */
 export const line = (max: number, empty = 'must not be empty') =>
-  z.string().trim().min(1, empty).max(max, `must be at most ${max} characters`).superRefine(checked(false));
+  z.string().trim().min(1, empty).max(max, `must be at most ${max} characters`).superRefine(checked(false)).meta({ pattern: textPattern(false, true) });
 
 /** One line that may be empty (an optional address left blank). */
-export const optionalLine = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`).superRefine(checked(false));
+export const optionalLine = (max: number) =>
+  z.string().trim().max(max, `must be at most ${max} characters`).superRefine(checked(false)).meta({ pattern: textPattern(false, false) });
 
 /**
  * Phone numbers are normalised by Unicode NFKC before they are checked and stored: full-width digits, plus
@@ -61,7 +76,10 @@ export const optionalLine = (max: number) => z.string().trim().max(max, `must be
  * a leading plus is refused.
  */
 export const phoneNumber = (pattern: RegExp, message: string) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.normalize('NFKC') : v), z.string().trim().superRefine(checked(false)).pipe(z.string().regex(pattern, message)));
+  z
+    .preprocess((v) => (typeof v === 'string' ? v.normalize('NFKC') : v), z.string().trim().superRefine(checked(false)).pipe(z.string().regex(pattern, message)))
+    // The document states the ASCII form; the full-width forms NFKC turns into it are accepted besides.
+    .meta({ pattern: pattern.source });
 
 /**
  * The catch-all behind every schema (api/validation.ts): the JSON pointers and reasons of every string in

@@ -22,11 +22,13 @@ const olderThan = z
   .regex(/^\d{1,6}(m|h|d)$/, 'must look like 30m, 8h or 3d')
   .transform((v) => Number(v.slice(0, -1)) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as 'm' | 'h' | 'd']);
 
+const oneReason = `(${stuckReasons.join('|')})`;
 const reasonList = z
   .string()
   .max(300)
   .transform((v) => v.split(','))
-  .pipe(z.array(z.enum(stuckReasons)).min(1));
+  .pipe(z.array(z.enum(stuckReasons)).min(1))
+  .meta({ pattern: `^${oneReason}(,${oneReason})*$` });
 
 const filterQuery = {
   reason: z.preprocess(emptyIsAbsent, reasonList.optional().meta({ description: `One or more of ${stuckReasons.join(', ')}, comma-separated` })),
