@@ -4,6 +4,7 @@ import { calendarActivities } from './calendar/activities';
 import { caseActivities } from './case/activities';
 import { deliveryActivities } from './delivery/activities';
 import { type DeliveryConfig, defaultDeliveryConfig } from './delivery/config';
+import { retentionActivities } from './retention/activities';
 import { whistleActivities } from './whistle/activities';
 
 export interface ActivityDeps {
@@ -21,5 +22,6 @@ export function createActivities(deps: ActivityDeps) {
     ...calendarActivities(deps.db),
     ...whistleActivities(deps.db),
     ...batchActivities(deps.db),
+    ...retentionActivities(deps.db),
   };
 }

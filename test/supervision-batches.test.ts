@@ -1,7 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import { caseEvents, deadlineClasses, stations, subdistricts } from '../db/schema';
 import { batchWorkflowId, maxBatchItems } from '../workflows/batch/messages';
@@ -11,7 +7,8 @@ import { addPartner, caseWithTask, deliveryOf, pushedNotice } from './helpers/pa
 import { startReceiver, type Receiver } from './helpers/receiver';
 import { keepHistory } from './helpers/histories';
 import { expectProblem } from './helpers/problems';
-import { api, eventually, useStack, workflowBundle } from './helpers/stack';
+import { childWorker } from './helpers/child-worker';
+import { api, eventually, useStack } from './helpers/stack';
 
 /**
  * Batch interventions (issue 14), through the real API on the real dev server: one request urges many
@@ -251,62 +248,9 @@ describe('batch interventions', () => {
   if (!postgresUrl) console.log('supervision-batches.test.ts: the SIGKILL test is skipped: the worker runs as a separate process and needs a database both reach (set TEST_DATABASE_URL)');
 
   (postgresUrl ? describe : describe.skip)('a worker killed mid-batch (SIGKILL)', () => {
-    const workerEntry = path.join(__dirname, 'helpers', 'crash-worker.ts');
-    let tmp: string;
-    let child: { proc: ChildProcess; exited: Promise<unknown>; output: string[] } | undefined;
-
-    beforeAll(async () => {
-      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stationflow-batch-'));
-      fs.writeFileSync(path.join(tmp, 'workflow-bundle.js'), (await workflowBundle()).code);
-    });
-    afterAll(async () => {
-      await killWorker();
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    });
-
-    async function startChildWorker(): Promise<void> {
-      const output: string[] = [];
-      const proc = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
-        cwd: path.join(__dirname, '..'),
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          TEMPORAL_VERSION_CHECK_DISABLED: '1',
-          TEMPORAL_ADDRESS: stack.env.address,
-          TEMPORAL_NAMESPACE: stack.temporal.namespace,
-          TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue,
-          DATABASE_URL: stack.database.url!,
-          WORKFLOW_BUNDLE_PATH: path.join(tmp, 'workflow-bundle.js'),
-          DELIVERY_TIMEOUT_MS: '1000',
-          DELIVERY_RETRY_WINDOW_MS: '2000',
-          DELIVERY_INITIAL_INTERVAL_MS: '200',
-          DELIVERY_MAXIMUM_INTERVAL_MS: '500',
-        },
-      });
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      child = { proc, exited, output };
-      proc.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the worker did not start within 30 s:\n${output.join('')}`)), 30_000);
-        proc.stdout!.on('data', (d: Buffer) => {
-          if (!d.toString().includes('ready')) return;
-          clearTimeout(timer);
-          resolve();
-        });
-        proc.once('exit', (code, signal) => {
-          clearTimeout(timer);
-          reject(new Error(`the worker left (${code ?? signal}) before it was ready:\n${output.join('')}`));
-        });
-      });
-    }
-
-    async function killWorker(): Promise<void> {
-      if (!child) return;
-      const { proc, exited } = child;
-      child = undefined;
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    }
+    const worker = childWorker(() => stack);
+    beforeAll(() => worker.setUp());
+    afterAll(() => worker.tearDown());
 
     it('completes with every case urged exactly once', async () => {
       const ids: string[] = [];
@@ -314,7 +258,7 @@ describe('batch interventions', () => {
 
       // The batch runs in a worker process of its own, which is killed once some cases are urged.
       await stack.stopWorker();
-      await startChildWorker();
+      await worker.start();
       const res = await submit({ operation: 'urge', reason: 'Crash drill', caseIds: ids });
       expect(res.status).toBe(202);
       const urgedSoFar = async () => (await urges(ids)).filter((e) => e.length > 0).length;
@@ -322,7 +266,7 @@ describe('batch interventions', () => {
         const n = await urgedSoFar();
         return n >= 5 ? n : undefined;
       }, 60_000, 'some cases to be urged');
-      await killWorker();
+      await worker.kill();
       const atKill = await urgedSoFar();
       expect(atKill).toBeLessThan(ids.length); // killed mid-batch
       expect(atKill).toBeGreaterThanOrEqual(before);

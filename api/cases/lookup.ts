@@ -33,6 +33,8 @@ export async function caseToRead(deps: AppDeps, p: Principal, id: string): Promi
   if (!caseIdPattern.test(id)) throw caseNotFound(id);
   const row = await caseRow(deps, id);
   if (row) await assertStationAccess(deps.database.db, p, row.stationId);
+  // Erased by retention: the read model alone (a query would replay the history, the resident in it).
+  if (row?.erasedAt) return { row };
   const live = await queryLiveState(deps, id);
   if (row) return { row, state: live === 'not-found' ? undefined : live };
   if (live === undefined) throw caseNotReady(id);

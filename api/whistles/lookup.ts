@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { whistleCalls, whistles } from '../../db/schema';
+import { cases, whistleCalls, whistles } from '../../db/schema';
 import { whistleWorkflowId } from '../../temporal/client';
 import { type WhistleState, whistleStateQuery } from '../../workflows/whistle/messages';
 import type { Principal } from '../http/auth';
@@ -78,6 +78,8 @@ export async function whistleToRead(
   const { db } = deps.database;
   const row = await whistleRow(db, id);
   if (row) await assertWhistleAccess(p, row, (d) => calledInReadModel(db, id, d));
+  // Its case erased by retention: the read model alone (the workflow's state still has the summary and location).
+  if (row && (await caseErased(db, row.caseId))) return { row, calls: await callRows(db, id) };
   const live = await queryWhistle(deps, id);
   if (live !== undefined && live !== 'not-found') {
     if (!row) await assertWhistleAccess(p, { ...live, id }, (d) => live.calls.some((c) => c.departmentId === d));
@@ -86,6 +88,11 @@ export async function whistleToRead(
   if (row) return { row, calls: await callRows(db, id) };
   if (live === undefined) throw notReady(`Whistle ${id}`, 'whistle-not-ready');
   throw whistleNotFound(id);
+}
+
+async function caseErased(db: Db, caseId: string): Promise<boolean> {
+  const [c] = await db.select({ erasedAt: cases.erasedAt }).from(cases).where(eq(cases.id, caseId));
+  return Boolean(c?.erasedAt);
 }
 
 /**
