@@ -15,9 +15,18 @@ export function protectDataDir(dataDir: string, { create, log }: { create: boole
   process.umask(0o077);
   if (create) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(dataDir)) return;
-  const left: string[] = [];
-  tighten(dataDir, left);
+  const left = makePrivate(dataDir);
   if (left.length > 0) log.warn({ paths: left.slice(0, 10), count: left.length }, 'DATA_DIR: could not make these private to the service (0700/0600); others may read them');
+}
+
+/**
+ * Directories under `dir` (and itself) to 0700, files to their owner's bits: the paths it could not change.
+ * Also for what a library writes with modes of its own (PGlite's first start: its initial files 0666).
+ */
+export function makePrivate(dir: string): string[] {
+  const left: string[] = [];
+  tighten(dir, left);
+  return left;
 }
 
 function tighten(at: string, left: string[]): void {

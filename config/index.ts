@@ -224,12 +224,13 @@ export const configSchema = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(
       z.array(
-        z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, {
+        z.string().refine((o) => !o.includes('*') && URL.canParse(o) && new URL(o).origin === o, {
           message: 'must be a comma-separated list of exact origins such as https://ops.example.org (scheme, host and port only: no path, no trailing slash, no *)',
         }),
       ),
     ),
-  RATE_LIMIT_WRITES_PER_MINUTE: count(600, 0),
+  // Empty is unset (the default), not 0 (no limit): 0 must be asked for.
+  RATE_LIMIT_WRITES_PER_MINUTE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), count(600, 0)),
 }).superRefine((c, ctx) => {
   if ((c.AUTH_PUBLIC_KEY || c.AUTH_JWKS_URL) && !c.AUTH_AUDIENCE) {
     ctx.addIssue({

@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { makePrivate } from '../config/data-dir';
 import * as schema from './schema';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -79,6 +80,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   if (opts.pgliteDir) fs.mkdirSync(opts.pgliteDir, { recursive: true, mode: 0o700 });
   const client = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
   await client.waitReady;
+  // A new data directory's initial files are written 0666 whatever the umask (what PostgreSQL creates later is 0600).
+  if (opts.pgliteDir) makePrivate(opts.pgliteDir);
   const db = drizzlePglite({ client, schema });
   const pgliteLocks = new InProcessLocks();
   return {

@@ -4,6 +4,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { workflowProblems } from '../db/schema';
+import { safeErrorMessage } from '../config/safe-errors';
 
 /**
  * Supervision's "activity retrying": the worker notes every activity that fails and is going to be tried
@@ -13,10 +14,10 @@ import { workflowProblems } from '../db/schema';
  * cannot be written (the worker's log has the failure).
  */
 
-/** The failure's name and message, without stack, cut to what a supervisor reads. */
+/** The failure's name and message, without stack or SQL (config/safe-errors.ts), cut to what a supervisor reads. */
 export const failureText = (err: unknown): string => {
   const e = err as { name?: string; message?: string; type?: string };
-  const text = `${e?.type ?? e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+  const text = `${e?.type ?? e?.name ?? 'Error'}: ${safeErrorMessage(err) ?? e?.message ?? String(err)}`;
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 };
 

@@ -267,8 +267,8 @@ async function askTemporal(deps: AppDeps, workflowId: string): Promise<Pick<Case
   } catch (err) {
     if (isHttpError(err)) throw err;
     if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5)) return { workflow: null, recentEvents: [] };
-    deps.log.warn({ workflowId, reason: (err as Error).name }, 'diagnostics: Temporal did not answer');
-    throw problem(503, `Temporal is unavailable: ${(err as Error).message}`, { type: 'temporal-unavailable', headers: { 'Retry-After': '5' } });
+    deps.log.warn({ workflowId, reason: (err as Error).name, detail: (err as Error).message }, 'diagnostics: Temporal did not answer');
+    throw problem(503, 'Temporal is unavailable; try again shortly', { type: 'temporal-unavailable', headers: { 'Retry-After': '5' } });
   }
 }
 

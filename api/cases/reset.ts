@@ -122,7 +122,9 @@ async function resetCase(deps: AppDeps, p: Principal, row: CaseRow, reason: stri
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw problem(409, `Case ${caseId}'s workflow has ended: there is no run to reset`, { type: 'case-workflow-ended' });
     if (err instanceof ServiceError || isGrpcServiceError(err)) {
-      throw problem(503, `Temporal is unavailable: ${err.message}`, { type: 'temporal-unavailable', headers: { 'Retry-After': '5' } });
+      // gRPC's own words (addresses, internal codes) go to the log, not to the caller.
+      deps.log.warn({ caseId, detail: err.message }, 'reset: Temporal did not answer');
+      throw problem(503, 'Temporal is unavailable; try again shortly', { type: 'temporal-unavailable', headers: { 'Retry-After': '5' } });
     }
     throw err;
   }

@@ -115,6 +115,7 @@ const refusals: Record<string, { status: number; type: string }> = {
   [whistleRejections.notCalled]: { status: 403, type: 'department-not-called' },
 };
 
+export const temporalUnavailableDetail = 'Temporal is unavailable; try again shortly';
 const retryLater = (detail: string, type: string) => problem(503, detail, { type, headers: { 'Retry-After': '5' } });
 
 /** What a failed update means to the client: a problem with a 4xx for refusals, 503 when Temporal or a worker is away. */
@@ -139,7 +140,8 @@ export function updateProblem(err: unknown, subject: string, timeoutMs: number, 
   }
   // The workflow's subject is in the read model (checked before), so a workflow Temporal cannot find has finished.
   if (err instanceof WorkflowNotFoundError) return problem(409, gone.detail, { type: gone.type });
-  if (err instanceof ServiceError || isGrpcServiceError(err)) return retryLater(`Temporal is unavailable: ${err.message}`, 'temporal-unavailable');
+  // gRPC's own words (addresses, internal codes) are not for the caller.
+  if (err instanceof ServiceError || isGrpcServiceError(err)) return retryLater(temporalUnavailableDetail, 'temporal-unavailable');
   return undefined;
 }
 
@@ -149,7 +151,8 @@ async function probeTemporal(deps: AppDeps): Promise<ReturnType<typeof problem> 
     await deps.client.connection.withDeadline(Date.now() + 2000, () => deps.client.workflowService.getSystemInfo({}));
     return undefined;
   } catch (probe) {
-    return retryLater(`Temporal is unavailable: ${(probe as Error).message}`, 'temporal-unavailable');
+    deps.log.warn({ detail: (probe as Error).message }, 'Temporal did not answer');
+    return retryLater(temporalUnavailableDetail, 'temporal-unavailable');
   }
 }
 

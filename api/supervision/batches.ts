@@ -240,7 +240,10 @@ export function batchesRouter(deps: AppDeps): Router {
     } catch (err) {
       if (notFound && err instanceof WorkflowNotFoundError) throw notFound;
       if (isHttpError(err)) throw err;
-      if (isTemporalDown(err)) throw temporalUnavailable(err);
+      if (isTemporalDown(err)) {
+        deps.log.warn({ detail: (err as Error).message }, 'batches: Temporal did not answer');
+        throw temporalUnavailable(err);
+      }
       throw err;
     }
   };
