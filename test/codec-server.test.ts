@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { temporal as proto } from '@temporalio/proto';
 import { SignJWT } from 'jose';
+import { type BrowserContext, chromium, type Response as BrowserResponse } from 'playwright-core';
+import { freePort } from './helpers/ports';
 import { api, testSecret, useStack } from './helpers/stack';
 import { expectProblem } from './helpers/problems';
 import { temporalExecutable } from '../temporal/dev-server';
@@ -285,4 +287,91 @@ describe('codec server', () => {
       for (const out of [department.out, anonymous.out, plain.out]) for (const secret of [name, phone, idNumber]) expect(out).not.toContain(secret);
     });
   });
+});
+
+describe("the dev server's Temporal UI in Chromium", () => {
+  const ports = { api: 0, ui: 0 };
+  const { stack, tokens } = useStack(async () => {
+    [ports.api, ports.ui] = [await freePort(), await freePort()];
+    // As npm start runs it: the UI on localhost decodes through the API's /codec (scripts/start.ts).
+    return { port: ports.api, ui: { port: ports.ui, codecEndpoint: `http://localhost:${ports.api}/codec` } };
+  });
+  let link: string;
+  let browser: Awaited<ReturnType<typeof chromium.launch>>;
+
+  beforeAll(async () => {
+    const opened = await api(stack, 'POST', '/api/cases', {
+      token: tokens.staff,
+      headers: { 'idempotency-key': 'codec-ui-case' },
+      body: { serviceCode: 'home-plumbing-repair', demand: 'Kitchen pipe leaking', resident: { name, phone } },
+    });
+    expect(opened.status).toBe(201);
+    link = opened.body.links.temporalUi;
+    expect(link).toBe(`http://localhost:${ports.ui}/namespaces/default/workflows/case-${opened.body.id}`);
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  }, 60_000);
+  afterAll(() => browser?.close());
+
+  /**
+   * A browser whose UI sends credentials to the codec server: what ticking "Include cross-origin credentials"
+   * in the UI's codec server settings stores (the dev server cannot configure it).
+   */
+  async function browserContext(): Promise<BrowserContext> {
+    const context = await browser.newContext();
+    const settings = { overrideRemoteCodecConfiguration: 'true', endpoint: JSON.stringify(`http://localhost:${ports.api}/codec`), includeCredentials: 'true' };
+    await context.addInitScript(`for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, v);`);
+    return context;
+  }
+
+  async function signIn(context: BrowserContext, token: string): Promise<void> {
+    const page = await context.newPage();
+    await page.goto(`http://localhost:${ports.api}/codec/sign-in`);
+    await page.fill('textarea[name=token]', token);
+    await Promise.all([page.waitForURL(/\/codec\/sign-in$/), page.click('button:text("Sign in")')]);
+    await page.getByText('Signed in as').waitFor();
+    await page.close();
+  }
+
+  /**
+   * Opens the case's UI link and waits until the input's payload was sent to the codec and the input shown (a
+   * running workflow's page keeps polling: no network idle to wait for). The codec's answers are the proof: what
+   * it did not decode the page cannot show.
+   */
+  async function openCase(context: BrowserContext): Promise<{ text: string; decodes: BrowserResponse[] }> {
+    const page = await context.newPage();
+    const decodes: BrowserResponse[] = [];
+    page.on('response', (r) => void (r.url().endsWith('/codec/decode') && decodes.push(r)));
+    const firstDecode = page.waitForResponse((r) => r.url().endsWith('/codec/decode'), { timeout: 60_000 });
+    await page.goto(link);
+    await firstDecode;
+    await page.getByText('Input', { exact: true }).filter({ visible: true }).first().waitFor({ timeout: 60_000 });
+    return { text: await page.innerText('body'), decodes };
+  }
+
+  it('shows the resident to a signed-in supervisor', async () => {
+    const context = await browserContext();
+    await signIn(context, tokens.supervisor);
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.getByText(name).first().waitFor({ timeout: 60_000 });
+    expect(await page.innerText('body')).toContain(phone);
+    await context.close();
+  }, 120_000);
+
+  it('shows it to nobody without a sign-in, and not to a department', async () => {
+    const anonymous = await browserContext();
+    const seen = await openCase(anonymous);
+    expect(seen.decodes.map((r) => r.status())).not.toContain(200);
+    expect(seen.decodes.map((r) => r.status())).toContain(401);
+    expect(seen.text).not.toContain(name);
+    await anonymous.close();
+
+    const department = await browserContext();
+    await signIn(department, tokens.housing);
+    const shown = await openCase(department);
+    expect(await Promise.all(shown.decodes.map((r) => r.headerValue('x-codec-decoded')))).not.toContain('true');
+    expect(shown.text).not.toContain(name);
+    expect(shown.text).not.toContain(phone);
+    await department.close();
+  }, 120_000);
 });

@@ -183,8 +183,11 @@ export function codecRouter(deps: AppDeps): Router {
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const sameOrigin: RequestHandler = (req, _res, next) => {
     // A form posted from another site must not sign the browser in or out (login CSRF).
+    // Browsers say where a form comes from in Sec-Fetch-Site, and in Origin (`null` under a no-referrer policy).
+    const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `${req.protocol}://${req.get('host')}`) {
+    const otherOrigin = origin !== undefined && origin !== 'null' && (!URL.canParse(origin) || new URL(origin).host !== req.get('host'));
+    if ((site !== undefined && site !== 'same-origin' && site !== 'none') || otherOrigin || (origin === 'null' && site === undefined)) {
       return next(problem(403, 'Sign in from the page /codec/sign-in itself', { type: 'cross-origin-form' }));
     }
     next();
@@ -194,6 +197,9 @@ export function codecRouter(deps: AppDeps): Router {
     const token = parseCookies(req.headers.cookie ?? '')[codecCookie];
     const who = token ? await deps.auth.verify(token).catch(() => undefined) : undefined;
     res.setHeader('Cache-Control', 'no-store');
+    // The page's own policy: no script, no style from elsewhere; its forms post to this origin only.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    res.setHeader('Referrer-Policy', 'same-origin');
     res.type('html').send(signInPage(who, deps.temporal.uiUrl));
   });
 

@@ -23,15 +23,26 @@ import { testPayloadKeys } from './payload-keys';
 
 export { testPayloadKeys } from './payload-keys';
 
+/** The dev server's web UI (headless without it), on loopback, decoding through a codec server. */
+export interface TestTemporalUi {
+  port: number;
+  codecEndpoint: string;
+}
+
 /**
  * A real Temporal dev server (the project's CLI build, or the SDK's download where there is internet); its
  * `client` encrypts payloads with testPayloadKeys.
  */
-export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+export async function startTestTemporal(ui?: TestTemporalUi): Promise<TestWorkflowEnvironment> {
   installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'));
   process.env.TEMPORAL_VERSION_CHECK_DISABLED = '1';
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: temporalExecutable(), ip: '127.0.0.1', log: { format: 'json', level: 'warn' } },
+    server: {
+      executable: temporalExecutable(),
+      ip: '127.0.0.1',
+      log: { format: 'json', level: 'warn' },
+      ...(ui ? { ui: true, uiPort: ui.port, extraArgs: ['--ui-codec-endpoint', ui.codecEndpoint] } : {}),
+    },
     client: { dataConverter: dataConverterFor(testPayloadKeys) },
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
@@ -76,13 +87,15 @@ export interface StackOptions {
   port?: number;
   /** Supervision's thresholds (short ones make cases idle or long-paused within a test). */
   stuck?: Partial<StuckThresholds>;
+  /** The dev server's web UI (at http://localhost:<port>, the API's links and codec CORS follow it); by default headless. */
+  ui?: TestTemporalUi;
 }
 
 /** The whole service as `npm start` wires it — dev server, database, worker, HTTP API on a free port. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const [env, database, workflows] = await Promise.all([startTestTemporal(), openTestDatabase(), workflowBundle()]);
+  const [env, database, workflows] = await Promise.all([startTestTemporal(opts.ui), openTestDatabase(), workflowBundle()]);
   const taskQueue = `stationflow-test-${process.pid}`;
-  const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://localhost:8233', payloadKeys: testPayloadKeys };
+  const temporal: TemporalSettings = { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: `http://localhost:${opts.ui?.port ?? 8233}`, payloadKeys: testPayloadKeys };
   // Every log line of the API and activities is kept, so tests can check what reaches the logs.
   const logLines: string[] = [];
   const log = createLogger('info', {
