@@ -2,12 +2,19 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../config';
 import { temporalSettings } from '../config/boot';
+import { connectClient, connectWorkerConnection } from '../temporal/client';
 import { temporalAccess } from '../temporal/connection';
+import { startTestTemporal } from './helpers/stack';
 
 /**
  * Issue 15, item 5: how the API and the worker reach a Temporal cluster other than the embedded dev
@@ -94,6 +101,103 @@ describe('the Temporal connection from configuration', () => {
     expect(embedded.access).toBeUndefined();
     expect(embedded.payloadKeys).toEqual(configured.payloadKeys); // both the development key in DATA_DIR
   });
+});
+
+/**
+ * Certificates made with openssl: a CA, the server's (for the name temporal.test, not the address), and a
+ * client's for mTLS; and an unknown CA's client certificate.
+ */
+async function makeCertificates(into: string): Promise<Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey', string>> {
+  const openssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: into });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const leaf = async (name: string, ca: string, ext: string) => {
+    fs.writeFileSync(path.join(into, `${name}.ext`), ext);
+    await openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+  };
+  for (const ca of ['ca', 'stranger-ca']) await openssl('req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '1', '-subj', `/CN=${ca}`);
+  await leaf('server', 'ca', 'subjectAltName=DNS:temporal.test\nextendedKeyUsage=serverAuth\n');
+  await leaf('client', 'ca', 'extendedKeyUsage=clientAuth\n');
+  await leaf('stranger', 'stranger-ca', 'extendedKeyUsage=clientAuth\n');
+  const at = (f: string) => path.join(into, f);
+  return { ca: at('ca.pem'), serverCert: at('server.pem'), serverKey: at('server.key'), clientCert: at('client.pem'), clientKey: at('client.key'), strangerCert: at('stranger.pem'), strangerKey: at('stranger.key') };
+}
+
+describe('over mTLS to a real Temporal server', () => {
+  // The dev server speaks plain gRPC: a TLS terminator in front of it demands a client certificate of the CA.
+  let env: TestWorkflowEnvironment;
+  let proxy: tls.Server;
+  let address: string;
+  let certs: Awaited<ReturnType<typeof makeCertificates>>;
+  const sockets = new Set<net.Socket>();
+  beforeAll(async () => {
+    certs = await makeCertificates(fs.mkdtempSync(path.join(os.tmpdir(), 'sf-mtls-')));
+    env = await startTestTemporal();
+    const [host, port] = env.address.split(':') as [string, string];
+    proxy = tls.createServer(
+      { key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert), ca: fs.readFileSync(certs.ca), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+      (client) => {
+        const upstream = net.connect(Number(port), host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => s.destroy());
+          s.on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      },
+    );
+    proxy.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    address = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => proxy?.close(resolve));
+    await env?.teardown();
+  });
+
+  const settings = (extra: NodeJS.ProcessEnv) =>
+    temporalSettings(loadConfig({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sf-mtls-data-')), ...extra }), address);
+  const mtls = () => ({ TEMPORAL_TLS_CA: certs.ca, TEMPORAL_TLS_CERT: certs.clientCert, TEMPORAL_TLS_KEY: certs.clientKey, TEMPORAL_TLS_SERVER_NAME: 'temporal.test' });
+
+  it("the API's client and the worker's connection reach it with the configured CA, client certificate and server name", async () => {
+    const s = settings(mtls());
+    const client = await connectClient(s);
+    try {
+      const { namespaceInfo } = await client.workflowService.describeNamespace({ namespace: s.namespace });
+      expect(namespaceInfo?.name).toBe(s.namespace);
+    } finally {
+      await client.connection.close();
+    }
+    const worker = await connectWorkerConnection(s);
+    try {
+      const { namespaceInfo } = await worker.workflowService.describeNamespace({ namespace: s.namespace });
+      expect(namespaceInfo?.name).toBe(s.namespace);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('is refused without a client certificate, with one of another CA, in plain gRPC, and under another server name', async () => {
+    const attempt = async (extra: NodeJS.ProcessEnv) => {
+      const { access } = settings(extra);
+      const connection = await Connection.connect({ address, ...access, connectTimeout: 3_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: env.namespace ?? 'default' });
+      } finally {
+        await connection.close();
+      }
+    };
+    const { TEMPORAL_TLS_CERT: _c, TEMPORAL_TLS_KEY: _k, ...caOnly } = mtls();
+    await expect(attempt(caOnly)).rejects.toThrow();
+    await expect(attempt({ ...mtls(), TEMPORAL_TLS_CERT: certs.strangerCert, TEMPORAL_TLS_KEY: certs.strangerKey })).rejects.toThrow();
+    await expect(attempt({ TEMPORAL_TLS: 'false' })).rejects.toThrow();
+    await expect(attempt({ ...mtls(), TEMPORAL_TLS_SERVER_NAME: 'elsewhere.test' })).rejects.toThrow();
+    // The worker's (native) connection too.
+    await expect(NativeConnection.connect({ address, ...settings(caOnly).access })).rejects.toThrow();
+    // …while the right settings still pass through the same proxy (the refusals are theirs, not the proxy's).
+    await expect(attempt(mtls())).resolves.toBeUndefined();
+  }, 60_000);
 });
 
 describe('docker-compose.yml', () => {
