@@ -69,6 +69,8 @@ function expectRawProblem(res: RawResponse, status: number, type: string, detail
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body.detail).toMatch(detail);
   expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(JSON.stringify(res.body)));
+  // Answered below express too, it has a request id like every response.
+  expect(res.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 }
 
 const caseId = 'QG-20261123-0001';

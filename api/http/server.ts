@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -52,7 +53,9 @@ export function createHttpServer(app: http.RequestListener, options: HttpServerO
     const body = JSON.stringify(
       problemDocument(417, 'The server cannot meet the request\'s Expect header: only "Expect: 100-continue" is supported', { type: 'expectation-failed' }, req.url?.split('?')[0]),
     );
-    res.writeHead(417, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }).end(body);
+    res
+      .writeHead(417, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': crypto.randomUUID(), Connection: 'close' })
+      .end(body);
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -78,6 +81,8 @@ export function createHttpServer(app: http.RequestListener, options: HttpServerO
       `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\n` +
         'Content-Type: application/problem+json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        // As every answer of the API: a request id, here a new one (the request's own could not be read).
+        `X-Request-Id: ${crypto.randomUUID()}\r\n` +
         'Connection: close\r\n\r\n' +
         body,
     );
