@@ -113,6 +113,19 @@ describe('codec server', () => {
       expectProblem(await decode(sent, { token: tokens.supervisor, headers: { 'x-namespace': 'someone-else' } }), 403, undefined, undefined, 'codec-namespace');
     });
 
+    it('refuses a revoked token, by bearer and by cookie alike', async () => {
+      const revoked = await stack.token({ role: 'supervisor', subdistrict: 'xinjiekou', sub: 'revoked-supervisor' });
+      const cookie = (await api(stack, 'POST', '/codec/sign-in', { token: revoked })).headers.get('set-cookie')!.split(';')[0]!;
+      expect((await decode(sent, { headers: { cookie } })).status).toBe(200);
+      const jti = JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti as string;
+      const revocation = await api(stack, 'POST', '/api/tokens/revocations', { token: tokens.admin, body: { tokenId: jti, reason: 'Laptop lost' } });
+      expect(revocation.status).toBe(201);
+      expectProblem(await decode(sent, { token: revoked }), 401, /revoked/);
+      const byCookie = await decode(sent, { headers: { cookie } });
+      expectProblem(byCookie, 401, /revoked/);
+      expect(JSON.stringify(byCookie.body)).not.toContain(name);
+    });
+
     it('refuses a payload altered or under an unknown key (400), never passing it off as decoded', async () => {
       const [first] = sent.payloads;
       const data = Buffer.from(first!.data, 'base64');

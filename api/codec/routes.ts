@@ -6,6 +6,7 @@ import express, { type Request, type RequestHandler, type Response, Router } fro
 import { z } from 'zod';
 import type { Config } from '../../config/index';
 import { PayloadDecryptionError } from '../../temporal/codec';
+import { isRevoked } from '../tokens/revocations';
 import type { Principal, Role } from '../http/auth';
 import type { AppDeps } from '../http/deps';
 import { bearerAuth, problemResponses, registry } from '../http/openapi';
@@ -80,17 +81,24 @@ export function clientCodecs(client: Client): PayloadCodec[] {
 const unauthorized = (detail: string) =>
   problem(401, detail, { type: 'unauthorized', headers: { 'WWW-Authenticate': 'Bearer realm="stationflow"' } });
 
+/** The token's holder, as the API checks every token: signature, claims, expiry, and not revoked (api/tokens/). */
+async function verified(deps: AppDeps, token: string): Promise<Principal> {
+  const principal = await deps.auth.verify(token);
+  if (await isRevoked(deps.database.db, principal)) throw unauthorized('Authentication required: the token has been revoked');
+  return principal;
+}
+
 /** The caller, from `Authorization: Bearer` or else the sign-in cookie; 401 without either or with a bad one. */
 async function caller(req: Request, deps: AppDeps): Promise<Principal> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (!token) throw unauthorized('Authentication required: use "Authorization: Bearer <token>"');
-    return deps.auth.verify(token);
+    return verified(deps, token);
   }
   const token = parseCookies(req.headers.cookie ?? '')[codecCookie];
   if (!token) throw unauthorized('Authentication required: a bearer token, or sign in at /codec/sign-in');
-  return deps.auth.verify(token);
+  return verified(deps, token);
 }
 
 /**
@@ -195,7 +203,7 @@ export function codecRouter(deps: AppDeps): Router {
 
   router.get('/sign-in', async (req, res) => {
     const token = parseCookies(req.headers.cookie ?? '')[codecCookie];
-    const who = token ? await deps.auth.verify(token).catch(() => undefined) : undefined;
+    const who = token ? await verified(deps, token).catch(() => undefined) : undefined;
     res.setHeader('Cache-Control', 'no-store');
     // The page's own policy: no script, no style from elsewhere; its forms post to this origin only.
     res.setHeader('Content-Security-Policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
@@ -210,7 +218,7 @@ export function codecRouter(deps: AppDeps): Router {
     const field = (req.body as Record<string, unknown> | undefined)?.token;
     const token = bearer ?? (typeof field === 'string' ? field.trim() : undefined);
     if (!token) throw problem(400, 'Send the token as "Authorization: Bearer <token>" or as the form field token', { type: 'token-required' });
-    await deps.auth.verify(token);
+    await verified(deps, token);
     const expiresAt = expiryOf(token);
     const maxAge = Math.max(0, Math.min(maxSessionSeconds, expiresAt - Math.floor(Date.now() / 1000)));
     res.setHeader('Cache-Control', 'no-store');
