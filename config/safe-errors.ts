@@ -38,7 +38,7 @@ function serialize(err: ErrorLike, depth: number): Record<string, unknown> {
   const failedQuery = !database && isFailedQuery(err);
   const type = database ? 'DatabaseError' : err.constructor?.name && err.constructor.name !== 'Object' ? err.constructor.name : err.name;
   const message = failedQuery
-    ? 'Failed query (its statement and parameters are not logged)'
+    ? failedQuerySaid
     : database
       ? maskQuoted(String(err.message))
       : String(err.message);
@@ -62,8 +62,13 @@ function serialize(err: ErrorLike, depth: number): Record<string, unknown> {
   return out;
 }
 
-/** pino serializer for `err` and `error`: anything that is not an Error is logged as it is. */
+/** drizzle's message as text (`err: e.message`): from its start on, the statement and the parameters. */
+const failedQueryText = /Failed query: [\s\S]*$/;
+const failedQuerySaid = 'Failed query (its statement and parameters are not logged)';
+
+/** pino serializer for `err` and `error`: an error as above, drizzle's message given as text cut, anything else as it is. */
 export function safeError(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(failedQueryText, failedQuerySaid);
   return isError(value) ? serialize(value, 0) : value;
 }
 

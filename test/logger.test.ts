@@ -47,7 +47,8 @@ describe('logger: errors without SQL or what was bound to it', () => {
     log.error({ err }, 'request failed');
     log.warn({ error: err }, 'Activity failed'); // the Temporal SDK's key
     log.error(err as Error);
-    expect(lines).toHaveLength(3);
+    log.error({ err: (err as Error).message }, 'the message as text'); // as some call sites log it
+    expect(lines).toHaveLength(4);
     return { out: lines.join(''), first: JSON.parse(lines[0]!) };
   };
 
