@@ -246,6 +246,8 @@ describe('HTTP hardening (real stack, real HTTP)', () => {
         expect(res.body.type).toBe('about:blank');
         expect(JSON.stringify(res.body)).not.toMatch(internals);
         expect(res.headers.get('x-request-id')).toBe('trace-db-error');
+        // pino-http's line is written once the response has finished, which the client may see first.
+        await eventually(async () => served.lines.some((l) => l.req?.id === 'trace-db-error'), 5000, "the request's own line");
         const failed = served.lines.find((l) => l.msg === 'request failed');
         expect(failed).toMatchObject({ level: 50, reqId: 'trace-db-error', err: { type: 'DrizzleQueryError', cause: { type: 'DatabaseError', code: '42P01' } } });
         // Every line written while the request was handled names it; none carries the statement or its parameters.
