@@ -9,8 +9,10 @@ import type { OutboundPolicy } from '../../activities/delivery/outbound';
 
 /** What the API needs from the rest of the service; tests build the same object. */
 export interface AppDeps {
-  /** METRICS_TOKEN: GET /metrics's bearer token; absent, /metrics answers loopback clients only. */
-  /** CORS_ORIGINS, RATE_LIMIT_WRITES_PER_MINUTE: absent, CORS stays closed and writes are not limited (api/http/hardening.ts). */
+  /**
+   * METRICS_TOKEN: GET /metrics's bearer token; absent, /metrics answers loopback clients only. CORS_ORIGINS,
+   * RATE_LIMIT_WRITES_PER_MINUTE: absent, CORS stays closed and writes are not limited (api/http/hardening.ts).
+   */
   config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'> & Partial<Pick<Config, 'METRICS_TOKEN' | 'CORS_ORIGINS' | 'RATE_LIMIT_WRITES_PER_MINUTE'>>;
   database: Database;
   client: Client;
