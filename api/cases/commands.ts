@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { id, idChars } from '../http/schemas';
 import { cleanString, line, text } from '../http/text';
 import { BodyDate, BodyDeadline } from '../http/instants';
-import { decisions, evaluationChannels, ratings, resolutions, taskOutcomes, urgeTargets, withdrawalKinds } from '../../workflows/case/messages';
+import { decisions, evaluationChannels, ratings, resolutions, taskOutcomes, withdrawalKinds } from '../../workflows/case/messages';
 import { assigneeKinds } from '../../workflows/shared/messages';
 
 /**
@@ -109,21 +109,30 @@ export const DeadlineExtensionBody = z
 
 const reason = text(1000).meta({ description: 'Why: recorded in the timeline with the supervisor' });
 
+const urgeReason = reason.meta({ description: 'Why: recorded in the timeline, and told to the party urged (so it must not identify the resident)' });
+
+/**
+ * One shape per target (oneOf in the document, on `target`): a task is named only to urge its assignee, a
+ * department only to urge it. A field of another target is an unknown field (400 with its pointer).
+ */
 export const UrgeBody = z
-  .strictObject({
-    target: z.enum(urgeTargets).meta({ description: "owner: the case's owner; task: a task's assignee; department: a department called by an open whistle" }),
-    taskId: id.optional().meta({ description: 'The task whose assignee is urged (target task)' }),
-    departmentId: id.optional().meta({ description: 'The department urged (target department)' }),
-    reason: reason.meta({ description: 'Why: recorded in the timeline, and told to the party urged (so it must not identify the resident)' }),
-  })
-  .superRefine((b, ctx) => {
-    const need = (field: 'taskId' | 'departmentId', when: string) => ctx.addIssue({ code: 'custom', path: [field], message: `is required when target is ${when}`, input: b });
-    const extra = (field: 'taskId' | 'departmentId', when: string) => ctx.addIssue({ code: 'custom', path: [field], message: `only for target ${when}`, input: b });
-    if (b.target === 'task' && b.taskId === undefined) need('taskId', 'task');
-    if (b.target === 'department' && b.departmentId === undefined) need('departmentId', 'department');
-    if (b.target !== 'task' && b.taskId !== undefined) extra('taskId', 'task');
-    if (b.target !== 'department' && b.departmentId !== undefined) extra('departmentId', 'department');
-  })
+  .discriminatedUnion('target', [
+    z.strictObject({ target: z.literal('owner').meta({ description: "The case's owner" }), reason: urgeReason }).meta({ id: 'UrgeOwner' }),
+    z
+      .strictObject({
+        target: z.literal('task').meta({ description: "A task's assignee" }),
+        taskId: id.meta({ description: 'The task whose assignee is urged' }),
+        reason: urgeReason,
+      })
+      .meta({ id: 'UrgeTask' }),
+    z
+      .strictObject({
+        target: z.literal('department').meta({ description: 'A department called by an open whistle of the case' }),
+        departmentId: id.meta({ description: 'The department urged' }),
+        reason: urgeReason,
+      })
+      .meta({ id: 'UrgeDepartment' }),
+  ])
   .meta({ id: 'Urge', description: 'Urge (督办) a responsible party of the case' });
 
 export const ReassignmentBody = z

@@ -11,6 +11,7 @@ import type { Principal, Role } from '../http/auth';
 import type { AppDeps } from '../http/deps';
 import { bearerAuth, problemResponses, registry } from '../http/openapi';
 import { problem, requireJsonBody } from '../http/problems';
+import { parseOr400 } from '../http/validation';
 
 /**
  * The codec server of the Temporal UI and CLI (README "The Temporal UI and the codec server"), in Temporal's
@@ -40,11 +41,13 @@ const base64 = z
   .string()
   .max(8 * 1024 * 1024)
   .regex(/^(?:[A-Za-z0-9+/]*={0,2}|[A-Za-z0-9_-]*={0,2})$/, 'must be base64')
-  .refine((s) => !s.includes('=') || s.length % 4 === 0, 'must be base64 (padding only on a length that is a multiple of 4)');
+  .refine((s) => !s.includes('=') || s.length % 4 === 0, 'must be base64 (padding only on a length that is a multiple of 4)')
+  // The document says both rules in one pattern: unpadded, or padded to a multiple of 4.
+  .meta({ pattern: `^(?:${[['+/'], ['_-']].map(([c]) => `[A-Za-z0-9${c}]*|(?:[A-Za-z0-9${c}]{4})*(?:[A-Za-z0-9${c}]{2}==|[A-Za-z0-9${c}]{3}=)`).join('|')})$` });
 
 const PayloadJson = z
   .object({
-    metadata: z.record(z.string().min(1).max(256), base64).optional(),
+    metadata: z.record(z.string().min(1).max(256), base64).optional().meta({ propertyNames: { minLength: 1, maxLength: 256 } }),
     data: base64.optional(),
   })
   .meta({ id: 'CodecPayload', description: 'A Temporal Payload as protobuf JSON: metadata values and data in base64' });
@@ -54,6 +57,9 @@ const PayloadsJson = z
   .object({ payloads: z.array(PayloadJson).max(10_000).default([]) })
   .meta({ id: 'CodecPayloads', description: 'Temporal Payloads as protobuf JSON, the remote codec protocol' });
 type PayloadsJson = z.infer<typeof PayloadsJson>;
+
+/** The sign-in form: text as every request's (no control characters, 400), even beside a bearer token. */
+const SignInForm = z.object({ token: z.string().optional().meta({ description: 'The token, unless sent as Authorization: Bearer (400 without either)' }) });
 
 const fromBase64 = (s: string) => Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
 
@@ -215,8 +221,8 @@ export function codecRouter(deps: AppDeps): Router {
     const header = req.headers.authorization;
     const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (header !== undefined && !bearer) throw unauthorized('Authentication required: use "Authorization: Bearer <token>"');
-    const field = (req.body as Record<string, unknown> | undefined)?.token;
-    const token = bearer ?? (typeof field === 'string' ? field.trim() : undefined);
+    const field = parseOr400(SignInForm, req.body ?? {}).token;
+    const token = bearer ?? field?.trim();
     if (!token) throw problem(400, 'Send the token as "Authorization: Bearer <token>" or as the form field token', { type: 'token-required' });
     await verified(deps, token);
     const expiresAt = expiryOf(token);
@@ -311,7 +317,7 @@ registry.registerPath({
   request: {
     body: {
       required: false,
-      content: { 'application/x-www-form-urlencoded': { schema: z.object({ token: z.string() }) } },
+      content: { 'application/x-www-form-urlencoded': { schema: SignInForm } },
     },
   },
   responses: {

@@ -60,6 +60,12 @@ export const BodyDeadline = z.iso
   // Up to the year before the horizon's, as the year the document is written in counts it.
   .meta({ pattern: `^${yearsPattern(2001, new Date().getUTCFullYear() + deadlineHorizonYears - 1)}${monthDay}${timeOfDay}$` });
 
+/** An instant in a request body (not a deadline): RFC 3339 with a time zone, within the supported range; kept as sent. */
+export const BodyInstant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO date-time with a time zone' })
+  .refine((v) => isSupportedInstant(new Date(v)), { message: `must be ${supportedRange.description}` })
+  .meta({ pattern: `^${yearsPattern(2001, 2099)}${monthDay}${timeOfDay}$` });
+
 /** The days of the supported range, as dates (Asia/Shanghai). */
 export const supportedDays = { from: '2000-01-01', to: '2100-12-31' };
 

@@ -22,7 +22,11 @@ const WebhookChannel = z
   })
   .meta({ id: 'WebhookChannel', description: "Notices are POSTed as JSON to the URL, signed with the partner's webhook secret (HMAC-SHA256)" });
 const EmailChannel = z
-  .strictObject({ type: z.literal('email'), address: z.email({ error: 'must be an email address' }).max(254) })
+  .strictObject({
+    type: z.literal('email'),
+    // The document says which addresses: zod's, narrower than JSON Schema's `format: email`.
+    address: z.email({ error: 'must be an email address' }).max(254).meta({ pattern: z.regexes.email.source }),
+  })
   .meta({ id: 'EmailChannel', description: 'Notices are mailed in the partner’s locale' });
 const SmsChannel = z
   .strictObject({
@@ -46,7 +50,11 @@ const Channels = z
       }
     });
   })
-  .meta({ description: 'Contact channels in preference order: the next is tried when one gives up; at most one of each type' });
+  .meta({
+    description: 'Contact channels in preference order: the next is tried when one gives up; at most one of each type',
+    // The same rule in the document: each type contained at most once.
+    allOf: ContactChannelSchema.options.map((o) => ({ contains: { properties: { type: { const: o.shape.type.value } }, required: ['type'] }, minContains: 0, maxContains: 1 })),
+  });
 
 const Services = z
   .array(line(100))

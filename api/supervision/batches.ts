@@ -55,11 +55,39 @@ const ItemBody = z
   })
   .meta({ id: 'BatchItemInput' });
 
+/**
+ * The rules the refinement below applies across fields, as JSON Schema for the document (so a request valid
+ * per the document is one the API takes): the cases named one way; per operation, the fields it takes and
+ * when a department or task must be named.
+ */
+const has = (field: string, schema: object = {}) => ({ required: [field], properties: { [field]: schema } });
+const batchRules = {
+  allOf: [
+    { oneOf: [has('caseIds'), has('items'), has('filter')] },
+    {
+      oneOf: [
+        {
+          properties: { operation: { const: 'urge' }, to: false },
+          anyOf: [{ properties: { target: { not: { const: 'department' } } } }, has('departmentId'), has('filter', has('department')), has('items', { items: has('departmentId') })],
+        },
+        {
+          properties: { operation: { const: 'reassign' }, target: false, departmentId: false },
+          required: ['to'],
+          anyOf: [{ properties: { to: { properties: { kind: { const: 'staff' } } } } }, has('taskId'), has('items', { items: has('taskId') })],
+        },
+        {
+          properties: { operation: { const: 'retry' }, target: false, to: false, taskId: false, departmentId: false, items: { items: { properties: { taskId: false, departmentId: false } } } },
+        },
+      ],
+    },
+  ],
+};
+
 export const BatchBody = z
   .strictObject({
     operation: z.enum(batchOperations),
     reason: text(1000).meta({ description: "Why: the urge's or reassignment's reason, recorded in every case's timeline; kept with a retry batch" }),
-    caseIds: z.array(CaseId).min(1).max(maxBatchItems).optional().meta({ description: 'The cases, by id (each once)' }),
+    caseIds: z.array(CaseId).min(1).max(maxBatchItems).optional().meta({ description: 'The cases, by id (each once)', uniqueItems: true }),
     items: z.array(ItemBody).min(1).max(maxBatchItems).optional().meta({ description: 'The cases with what differs per case (a task, a department)' }),
     filter: SummaryQuery.optional().meta({ description: "The stuck query's filter (GET /api/supervision/stuck): its cases now, within your scope" }),
     target: z.enum(urgeTargets).optional().meta({ description: 'urge: whom (default owner)' }),
@@ -93,7 +121,7 @@ export const BatchBody = z
       issue('departmentId', 'is required to urge a department');
     }
   })
-  .meta({ id: 'BatchRequest' });
+  .meta({ id: 'BatchRequest', ...batchRules });
 type BatchBody = z.infer<typeof BatchBody>;
 
 const ItemView = z

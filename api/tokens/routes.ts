@@ -8,7 +8,7 @@ import { cursorCodec, cursorPart } from '../http/cursor';
 import type { AppDeps } from '../http/deps';
 import { problemResponses, registry } from '../http/openapi';
 import { emptyIsAbsent, id as refId, pageQuery } from '../http/schemas';
-import { supportedRange, isSupportedInstant } from '../http/instants';
+import { BodyInstant } from '../http/instants';
 import { text } from '../http/text';
 import { parseOr400 } from '../http/validation';
 import { PartnerId } from '../partners/commands';
@@ -29,10 +29,7 @@ const RevokeToken = z
 const RevokePartnerTokens = z
   .strictObject({
     partnerId: PartnerId,
-    issuedBefore: z.iso
-      .datetime({ offset: true, error: 'must be an ISO date-time with a time zone' })
-      .refine((v) => isSupportedInstant(new Date(v)), { message: `must be ${supportedRange.description}` })
-      .optional()
+    issuedBefore: BodyInstant.optional()
       .meta({ description: 'Tokens of the partner issued before this instant are revoked; default and at most: now (a later instant is taken as now)' }),
     reason: Reason,
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { disputeDecisions, reportOutcomes, whistleReasons } from '../../workflows/whistle/messages';
+import { reportOutcomes, whistleReasons } from '../../workflows/whistle/messages';
 import { id } from '../http/schemas';
 import { line, text } from '../http/text';
 
@@ -54,18 +54,24 @@ export const RatingBody = z
   .strictObject({ departmentId: id.meta({ description: 'A department called by the whistle' }), score: Score, comment: text(2000).optional() })
   .meta({ id: 'WhistleRating' });
 
+const decisionFields = {
+  replacement: id.optional().meta({ description: 'replace: the department that takes over (of the whistle’s subdistrict)' }),
+  newLead: id.optional().meta({ description: 'Releasing the lead: the new lead among the other departments' }),
+};
+const decisionNote = text(2000).meta({ description: 'Why: a supervisor’s intervention, kept in the timeline' });
+
+/**
+ * One shape per decision (oneOf in the document, on `decision`): replacing or releasing a department says why
+ * (`note` required), insisting may. Which department and lead a decision names the whistle judges (422).
+ */
 export const DecisionBody = z
-  .strictObject({
-    decision: z.enum(disputeDecisions).meta({ description: 'release the department, replace it with another, or insist that the whistle is for it' }),
-    replacement: id.optional().meta({ description: 'replace: the department that takes over (of the whistle’s subdistrict)' }),
-    newLead: id.optional().meta({ description: 'Releasing the lead: the new lead among the other departments' }),
-    note: text(2000).optional().meta({ description: 'Why: required to replace or release a department (a supervisor’s intervention, kept in the timeline)' }),
-  })
-  .superRefine((b, ctx) => {
-    if (b.decision !== 'insist' && b.note === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['note'], message: `is required to ${b.decision} a department: say why`, input: b });
-    }
-  })
+  .discriminatedUnion('decision', [
+    z.strictObject({ decision: z.literal('release').meta({ description: 'Release the department' }), ...decisionFields, note: decisionNote }).meta({ id: 'WhistleDecisionRelease' }),
+    z.strictObject({ decision: z.literal('replace').meta({ description: 'Replace it with another' }), ...decisionFields, note: decisionNote }).meta({ id: 'WhistleDecisionReplace' }),
+    z
+      .strictObject({ decision: z.literal('insist').meta({ description: 'Insist that the whistle is for it' }), ...decisionFields, note: decisionNote.optional() })
+      .meta({ id: 'WhistleDecisionInsist' }),
+  ])
   .meta({ id: 'WhistleDecision' });
 
 export const WhistleClosureBody = z.strictObject({ reason: text(1000) }).meta({ id: 'WhistleClosure' });

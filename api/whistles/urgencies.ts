@@ -21,7 +21,13 @@ const UrgencyCode = z.string().regex(urgencyCodePattern, 'must be a code of lowe
 const maxGoalDays = 366;
 const perDay: Record<(typeof goalUnits)[number], number> = { minutes: 1440, hours: 24, days: 1, 'working-days': 1 };
 
-const goal = (what: string) => z.number().positive('must be greater than 0').max(100_000).meta({ description: `${what}, in its unit; may be fractional` });
+const maxGoal = 100_000;
+const goal = (what: string) => z.number().positive('must be greater than 0').max(maxGoal).meta({ description: `${what}, in its unit; may be fractional` });
+
+/** A goal's largest value in each unit (a year), as JSON Schema: one branch per unit. */
+const goalLimit = (goal: string, unit: string) => ({
+  oneOf: goalUnits.map((u) => ({ properties: { [unit]: { const: u }, [goal]: { maximum: Math.min(maxGoal, maxGoalDays * perDay[u]) } } })),
+});
 
 export const WhistleUrgencyBody = z
   .strictObject({
@@ -44,7 +50,8 @@ export const WhistleUrgencyBody = z
       if (b[goal] / perDay[b[unit]] > maxGoalDays) ctx.addIssue({ code: 'custom', path: [goal], message: `must be at most ${maxGoalDays} days (${maxGoalDays * 24} hours)` });
     }
   })
-  .meta({ id: 'WhistleUrgencyInput' });
+  // The same rule in the document: each goal's maximum by its unit.
+  .meta({ id: 'WhistleUrgencyInput', allOf: [goalLimit('checkInGoal', 'checkInUnit'), goalLimit('reportGoal', 'reportUnit')] });
 
 const WhistleUrgency = z
   .object({
