@@ -171,6 +171,21 @@ describe('HTTP hardening (real stack, real HTTP)', () => {
       for (const res of burst) expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     });
 
+    it('is in the OpenAPI document: every write under /api may answer 429 problem+json with Retry-After; reads do not', async () => {
+      const doc = (await api(hardened, 'GET', '/openapi.json')).body;
+      const writes = Object.entries(doc.paths as Record<string, Record<string, any>>)
+        .filter(([route]) => route.startsWith('/api/'))
+        .flatMap(([route, item]) => Object.entries(item).map(([method, operation]) => ({ route, method, operation })));
+      expect(writes.filter((w) => ['post', 'put', 'patch', 'delete'].includes(w.method)).length).toBeGreaterThan(20);
+      for (const { method, operation } of writes) {
+        if (['post', 'put', 'patch', 'delete'].includes(method)) {
+          expect(operation.responses['429']).toMatchObject({ headers: { 'Retry-After': expect.any(Object) }, content: { 'application/problem+json': expect.any(Object) } });
+        } else if (method === 'get') {
+          expect(operation.responses['429']).toBeUndefined();
+        }
+      }
+    });
+
     it('is off when not configured (the stack runs without it)', async () => {
       const burst = await Promise.all(Array.from({ length: 12 }, () => api(stack, 'POST', '/api/cases', { token: tokens.staff, body: {} })));
       expect(burst.map((r) => r.status)).toEqual(Array(12).fill(400));

@@ -118,3 +118,31 @@ export function authenticateAndLimitWrites(authenticate: RequestHandler, perMinu
     (_req, res, next) => next(res.locals.authenticationFailure),
   ];
 }
+
+type OpenApiOperation = { responses?: Record<string, unknown> };
+
+/**
+ * The write limit in the OpenAPI document: every write under /api may answer 429 problem+json with
+ * Retry-After and the RateLimit headers. The Problem schema is the document's own component.
+ */
+export function describeWriteLimit<D extends { paths?: object }>(doc: D): D {
+  const integer = { schema: { type: 'integer', minimum: 0 } };
+  const text = { schema: { type: 'string' } };
+  for (const [route, item] of Object.entries(doc.paths ?? {}) as [string, Record<string, OpenApiOperation | undefined>][]) {
+    if (!route.startsWith('/api/')) continue;
+    for (const method of ['post', 'put', 'patch', 'delete']) {
+      const operation = item[method];
+      if (!operation?.responses || operation.responses['429']) continue;
+      operation.responses['429'] = {
+        description: "Too many writes: this token's principal (or, without a valid token, this client address) sent more than RATE_LIMIT_WRITES_PER_MINUTE writes this minute",
+        headers: {
+          'Retry-After': { description: "Seconds until the caller's minute ends", ...integer },
+          RateLimit: { description: 'IETF draft 8: `"writes"; r=<remaining>; t=<seconds>`', ...text },
+          'RateLimit-Policy': { description: 'IETF draft 8: `"writes"; q=<limit>; w=60; pk=:<partition>:`', ...text },
+        },
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+  }
+  return doc;
+}

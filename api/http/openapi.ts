@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { describeAccess } from './authorization';
+import { describeWriteLimit } from './hardening';
 import { allowEmptyOptionalQueryValues, forbidControlCharacters, markRequiredBodies } from './openapi-rules';
 
 /** One registry for the whole API; each route file registers its own paths next to its handlers. */
@@ -55,5 +56,5 @@ export function openApiDocument(serverUrl?: string) {
     servers: serverUrl ? [{ url: serverUrl }] : [],
     security: [{ [bearerAuth.name]: [] }],
   });
-  return describeAccess(forbidControlCharacters(allowEmptyOptionalQueryValues(markRequiredBodies(doc))));
+  return describeWriteLimit(describeAccess(forbidControlCharacters(allowEmptyOptionalQueryValues(markRequiredBodies(doc)))));
 }
