@@ -375,7 +375,8 @@ describe('the partner registry over HTTP', () => {
   it("mints a partner's own token: it verifies as role partner for that partner; an inactive partner gets none (409)", async () => {
     const res = await api(stack, 'POST', '/api/partners/legal-clinic/tokens', { token: tokens.admin, body: {} });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ token: expect.any(String), expiresIn: 365 * 86_400 });
+    expect(res.body).toEqual({ token: expect.any(String), tokenId: expect.any(String), expiresIn: 365 * 86_400, expiresAt: expect.any(String) });
+    expect(Date.parse(res.body.expiresAt) - Date.now()).toBeGreaterThan(364 * 86_400_000);
     const principal = await stack.auth.verify(res.body.token);
     expect(principal).toMatchObject({ id: 'partner-legal-clinic', role: 'partner', partnerId: 'legal-clinic' });
     // The API accepts it (not 401) and knows the role: partners do not read the registry.

@@ -213,15 +213,15 @@ describe('partner replies over HTTP', () => {
     expect(await eventsOf(caseId, 'task.completed')).toHaveLength(0);
   });
 
-  it("refuses a deactivated partner's token (403 partner-inactive), and mints it no new one", async () => {
+  it("refuses a deactivated partner's token (revoked with the deactivation: 401), and mints it no new one", async () => {
     const caseId = 'QG-20261123-0665';
     const token = await partnerWithToken('pr-retired');
     await caseWithTask(stack, caseId, { kind: 'partner', id: 'pr-retired' });
     const off = await api(stack, 'DELETE', '/api/partners/pr-retired', { token: tokens.admin });
     expect({ status: off.status, body: off.body }).toMatchObject({ status: 200, body: { id: 'pr-retired', active: false } });
 
-    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'accepted' }), 403, { type: 'partner-inactive', detail: true });
-    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'done' }), 403, { type: 'partner-inactive', detail: true });
+    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'accepted' }), 401, { detail: /has been revoked/ });
+    expectProblem(await reply(token, { caseId, taskId: 'T1', status: 'done' }), 401, { detail: /has been revoked/ });
     expectProblem(await api(stack, 'POST', '/api/partners/pr-retired/tokens', { token: tokens.admin, body: {} }), 409, { type: 'partner-inactive', detail: true });
     // A token naming a partner that is not in the registry at all is refused alike.
     const ghost = await stack.token({ role: 'partner', partner: 'pr-never-registered', sub: 'ghost' });

@@ -681,7 +681,7 @@ describe('whistles over HTTP (街乡吹哨、部门报到)', () => {
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '422', '503']));
     }
     const blowOp = doc.paths['/api/cases/{id}/whistles'].post;
-    expect(blowOp.description).toMatch(/must not contain the resident's name, phone number or ID number/);
+    expect(blowOp.description).toMatch(/must not contain the resident's name \(or its given name\), phone number, ID number or address/);
     expect(doc.components.schemas.BlowWhistle.properties.summary.description).toMatch(/must not contain the resident's name/);
     expect(doc.paths['/api/whistle-urgencies/{code}'].put.description).toMatch(/keeps the deadlines it was blown with/);
     for (const p of ['/api/whistles', '/api/whistles/{id}', '/api/departments/{id}/assessment', '/api/assessments/departments', '/api/whistle-urgencies']) {
