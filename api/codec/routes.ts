@@ -221,7 +221,7 @@ export function codecRouter(deps: AppDeps): Router {
     const header = req.headers.authorization;
     const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (header !== undefined && !bearer) throw unauthorized('Authentication required: use "Authorization: Bearer <token>"');
-    const field = parseOr400(SignInForm, req.body ?? {}).token;
+    const field = parseOr400(SignInForm, { token: (req.body as Record<string, unknown> | undefined)?.token }).token;
     const token = bearer ?? field?.trim();
     if (!token) throw problem(400, 'Send the token as "Authorization: Bearer <token>" or as the form field token', { type: 'token-required' });
     await verified(deps, token);

@@ -64,7 +64,7 @@ const Services = z
       if (codes.indexOf(code) < i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats service ${code}` });
     });
   })
-  .meta({ description: 'Codes of the catalogue items the partner offers' });
+  .meta({ description: 'Codes of the catalogue items the partner offers (each once)', uniqueItems: true });
 
 const DepartmentId = refId.meta({ description: 'Kind department only (and then required): the department this registry entry speaks for' });
 

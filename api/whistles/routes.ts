@@ -39,7 +39,7 @@ registry.registerPath({
     "Roles: department — the whistles that call it, filtered on and ordered by its own call (state, next deadline), with its call in `call`; supervisor — every whistle of its subdistrict; staff — its station's; admin — all. " +
     'Others are ordered by the whistle’s next deadline (none last), then id. No resident data is in a whistle.',
   request: { query: ListWhistlesQuery },
-  responses: { 200: { description: 'A page of whistles', content: { 'application/json': { schema: WhistleList } } }, ...problemResponses(400, 401) },
+  responses: { 200: { description: 'A page of whistles', content: { 'application/json': { schema: WhistleList } } }, ...problemResponses(400, 401, 403) },
 });
 registry.registerPath({
   method: 'get',
