@@ -3,7 +3,7 @@
 # One image for both stationflow processes; docker-compose.yml picks the command:
 #   API (default): node --import tsx api/server.ts
 #   worker:        node --import tsx temporal/worker-main.ts
-# Both need DATABASE_URL, TEMPORAL_ADDRESS and AUTH_SECRET (32+ characters) at run time.
+# Both need DATABASE_URL, TEMPORAL_ADDRESS, AUTH_SECRET (32+ characters) and PAYLOAD_KEYS at run time.
 #
 # Debian (glibc), not Alpine: the Temporal SDK's native core-bridge module needs glibc.
 FROM node:20-bookworm-slim

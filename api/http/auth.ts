@@ -238,17 +238,6 @@ export function principalOf(res: Response): Principal {
   return p;
 }
 
-/** 403 unless the caller has one of the roles. */
-export function requireRole(...allowed: Role[]): RequestHandler {
-  return (_req, res, next) => {
-    const p = principalOf(res);
-    if (!allowed.includes(p.role)) {
-      return next(problem(403, `This action needs the role ${allowed.join(' or ')}; your token has the role ${p.role}`, { type: 'forbidden-role' }));
-    }
-    next();
-  };
-}
-
 /**
  * The signing secret: AUTH_SECRET, else (development only) a random secret kept in DATA_DIR/auth-secret,
  * so that `npm start` and `npm run token` agree without any setup.
