@@ -111,6 +111,19 @@ describe('revoking tokens', () => {
     expectProblem(await revoke({ tokenId: 'x1', reason: 'x' }, supervisor), 403);
     expectProblem(await api(server, 'GET', '/api/tokens/revocations'), 401);
   });
+  it('a token minted between two deactivations in the same second is revoked by the second (iat has whole seconds)', async () => {
+    // Deactivate, reactivate, mint and deactivate again in quick succession, several times: each round's
+    // token is minted after the first cutoff (its iat rounded up to it) and must fall before the second.
+    for (let round = 0; round < 5; round++) {
+      expect((await api(server, 'DELETE', '/api/partners/qianggen-handy-help', { token: admin })).status).toBe(200);
+      expect((await api(server, 'PATCH', '/api/partners/qianggen-handy-help', { token: admin, body: { active: true } })).status).toBe(200);
+      const t = await mint('qianggen-handy-help');
+      expect((await probe(t.token)).status).toBe(200);
+      expect((await api(server, 'PATCH', '/api/partners/qianggen-handy-help', { token: admin, body: { active: false } })).status).toBe(200);
+      expectProblem(await probe(t.token), 401, { detail: /revoked/ });
+      expect((await api(server, 'PATCH', '/api/partners/qianggen-handy-help', { token: admin, body: { active: true } })).status).toBe(200);
+    }
+  });
 });
 
 describe('the audit of non-case actions', () => {

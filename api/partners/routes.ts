@@ -203,7 +203,7 @@ export function partnersRouter(deps: AppDeps): Router {
           const actor = auditActor(req, res);
           await recordAudit(tx, actor, { action: 'partner.changed', target: { kind: 'partner', id: updated.id }, data: { fields: Object.keys(body) } });
           // Deactivating a partner revokes its tokens, in the same transaction.
-          if (current.active && !updated.active) await revokePartnerTokens(tx, actor, updated.id, new Date(), 'partner deactivated');
+          if (current.active && !updated.active) await revokePartnerTokens(tx, actor, updated.id, 'all-issued', 'partner deactivated');
         }
         return updated;
       });
@@ -225,7 +225,7 @@ export function partnersRouter(deps: AppDeps): Router {
       row = await db.transaction(async (tx) => {
         const [updated = current] = await tx.update(partners).set({ active: false, updatedAt: new Date() }).where(eq(partners.id, current.id)).returning();
         await recordAudit(tx, actor, { action: 'partner.deactivated', target: { kind: 'partner', id: current.id } });
-        await revokePartnerTokens(tx, actor, current.id, new Date(), 'partner deactivated');
+        await revokePartnerTokens(tx, actor, current.id, 'all-issued', 'partner deactivated');
         return updated;
       });
       deps.log.info({ partnerId: row.id, by: p.id }, 'partner deactivated');

@@ -75,10 +75,22 @@ export async function listRevocations(db: Db, q: { holder?: string; beforeId?: n
 }
 
 /**
- * Revokes every token of a partner issued before `at`, with its audit row: in the caller's transaction (a
+ * A cutoff past every token of the holder minted so far. `iat` has whole seconds, and a token minted after
+ * a cutoff gets an `iat` at or after it (rounded up: possibly a second ahead of the clock), so "now" is not
+ * enough: the cutoff is the next whole second after both the clock and the holder's latest cutoff.
+ */
+async function cutoffAfterAllIssued(tx: Db, holder: string): Promise<Date> {
+  const latest = await latestCutoff(tx, holder);
+  const seconds = Math.max(Math.floor(Date.now() / 1000), latest ? Math.ceil(latest.getTime() / 1000) : 0) + 1;
+  return new Date(seconds * 1000);
+}
+
+/**
+ * Revokes every token of a partner issued before `before` (`all-issued`: every token minted so far), with its audit row: in the caller's transaction (a
  * partner's deactivation revokes its tokens together with the change).
  */
-export async function revokePartnerTokens(tx: Db, actor: AuditActor, partnerId: string, at: Date, reason: string): Promise<RevocationRow> {
+export async function revokePartnerTokens(tx: Db, actor: AuditActor, partnerId: string, before: Date | 'all-issued', reason: string): Promise<RevocationRow> {
+  const at = before === 'all-issued' ? await cutoffAfterAllIssued(tx, partnerHolder(partnerId)) : before;
   const [row] = await tx
     .insert(tokenRevocations)
     .values({ holder: partnerHolder(partnerId), issuedBefore: at, revokedBy: actor.principal.id, revokedByRole: actor.principal.role, reason })

@@ -105,8 +105,7 @@ export function tokensRouter(deps: AppDeps): Router {
     const actor = auditActor(req, res);
     if ('partnerId' in body) {
       const partner = await partnerRow(db, body.partnerId);
-      const now = new Date();
-      const at = body.issuedBefore && new Date(body.issuedBefore) < now ? new Date(body.issuedBefore) : now;
+      const at = body.issuedBefore && new Date(body.issuedBefore) < new Date() ? new Date(body.issuedBefore) : 'all-issued';
       const row = await db.transaction((tx) => revokePartnerTokens(tx, actor, partner.id, at, body.reason));
       deps.log.info({ partnerId: partner.id, by: actor.principal.id }, "partner's tokens revoked");
       return res.status(201).json(revocationView(row));
