@@ -14,6 +14,7 @@ import { metricsRouter } from './metrics/routes';
 import { notificationsRouter } from './notifications/routes';
 import { openApiDocument, registry } from './http/openapi';
 import { refuseUndocumentedMethods } from './http/methods';
+import { referenceRouter } from './reference/routes';
 import { partnerRepliesRouter } from './partners/replies';
 import { partnersRouter } from './partners/routes';
 import { notFound, problemHandler, requireJsonBody } from './http/problems';
@@ -52,6 +53,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', apiCors, (_req, res) => {
     res.json(openApiDocument(deps.config.PUBLIC_URL));
   });
+  // The browsable API reference over /openapi.json (Redoc from node_modules), with its own CSP (api/reference/routes.ts).
+  app.use(referenceRouter());
   app.use(metricsRouter(deps));
   // The Temporal UI's and CLI's codec server: its own CORS, body limit and authentication (api/codec/routes.ts).
   app.use('/codec', codecRouter(deps));

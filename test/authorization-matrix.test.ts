@@ -102,6 +102,8 @@ const shows: Record<string, (res: Res) => boolean> = {
   'GET /api/whistles': (r) => r.body.items.some((i: { id: string }) => i.id === fx.whistleId),
   'GET /api/supervision/alerts': (r) => r.body.items.some((i: { id: string }) => i.id === fx.alertId),
   'GET /api/assessments/departments': (r) => r.body.items.some((i: { department: { id: string } }) => i.department.id === 'housing'),
+  'GET /api/stations': (r) => r.body.items.some((i: { id: string }) => i.id === 'qianggen'),
+  'GET /api/departments': (r) => r.body.items.some((i: { id: string }) => i.id === 'housing'),
   'POST /api/supervision/alerts/acknowledgement': (r) => !r.body.notFound.includes(fx.alertId),
 };
 const key = (o: Pick<Operation, 'method' | 'path'>) => `${o.method} ${o.path}`;

@@ -94,6 +94,8 @@ const supervisorWhistleActions = ['departments/{departmentId}/decision', 'closur
 export const operations: readonly Operation[] = [
   open('GET', '/healthz', 'public', 'liveness probe: no data'),
   open('GET', '/readyz', 'public', 'readiness probe: which dependency is down, nothing more'),
+  open('GET', '/docs', 'public', 'the API reference page: renders the public /openapi.json'),
+  open('GET', '/docs/redoc.standalone.js', 'public', "the API reference page's script (Redoc, from node_modules)"),
   open('GET', '/metrics', 'metrics-token', 'METRICS_TOKEN, else loopback clients only (README "Metrics"); user tokens grant nothing'),
   // The Temporal UI's and CLI's codec server (api/codec/routes.ts): a bearer token or its sign-in cookie; payloads decoded for staff, supervisor, admin only.
   open('POST', '/codec/decode', 'codec', 'bearer token or the codec cookie (401 without); decoded for staff, supervisor and admin, returned still encrypted to other roles'),
