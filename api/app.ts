@@ -10,6 +10,7 @@ import { codecRouter } from './codec/routes';
 import type { AppDeps } from './http/deps';
 import { authenticateAndLimitWrites, corsFor, noStore, requestIds, securityHeaders } from './http/hardening';
 import { healthRouter } from './health/routes';
+import { masterDataRouter } from './master-data/routes';
 import { metricsRouter } from './metrics/routes';
 import { notificationsRouter } from './notifications/routes';
 import { openApiDocument, registry } from './http/openapi';
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/whistles', whistlesRouter(deps));
   app.use('/api/whistle-urgencies', whistleUrgenciesRouter(deps));
   app.use('/api', assessmentRouter(deps));
+  // The catalogue, stations and departments (api/master-data/routes.ts).
+  app.use('/api', masterDataRouter(deps));
   app.use('/api/calendar', calendarRouter(deps));
   app.use('/api/partners', partnersRouter(deps));
   app.use('/api/supervision/alerts', supervisionAlertsRouter(deps));

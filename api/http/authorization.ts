@@ -37,7 +37,7 @@ export type Scope =
   | 'any'
   /** staff: the case's / whistle's / named station is the token's station */
   | 'own-station'
-  /** supervisor: the station, department, whistle, alert or batch belongs to the token's subdistrict */
+  /** supervisor: the station, department, whistle, alert or batch belongs to the token's subdistrict; staff and department (station and department lists): the subdistrict of the token's station or department */
   | 'own-subdistrict'
   /** department: the department named (path, query, task assignee) is the token's */
   | 'own-department'
@@ -129,6 +129,10 @@ export const operations: readonly Operation[] = [
   op('GET', '/api/assessments/departments', { supervisor: ownSubdistrict('omitted'), admin: any }),
 
   // Master data
+  // The catalogue is what a station publishes: every token. Stations and departments: the token's subdistrict (staff: its own station; api/master-data/).
+  op('GET', '/api/services', everyone),
+  op('GET', '/api/stations', { staff: ownStation('omitted'), department: ownSubdistrict('omitted'), supervisor: ownSubdistrict('omitted'), admin: any }),
+  op('GET', '/api/departments', { staff: ownSubdistrict('omitted'), department: ownSubdistrict('omitted'), supervisor: ownSubdistrict('omitted'), admin: any }),
   op('GET', '/api/calendar/{year}', everyone),
   op('PUT', '/api/calendar/{year}', adminOnly),
   op('GET', '/api/partners', readPartners),
