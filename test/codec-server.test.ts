@@ -237,9 +237,13 @@ describe('codec server', () => {
       const department = (await api(stack, 'POST', '/codec/sign-in', { token: tokens.housing })).headers.get('set-cookie')!.split(';')[0]!;
       expect(text((await decode(sent, { headers: { cookie: department } })).body.payloads)).not.toContain(name);
 
-      const out = await fetch(`${stack.url}/codec/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+      const out = await fetch(`${stack.url}/codec/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' } });
       expect(out.status).toBe(303);
       expect(out.headers.get('set-cookie')).toMatch(/^stationflow_codec=; Max-Age=0; Path=\/codec/);
+      // A script's sign-out (no form): 204, the cookie cleared all the same.
+      const scripted = await fetch(`${stack.url}/codec/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+      expect(scripted.status).toBe(204);
+      expect(scripted.headers.get('set-cookie')).toMatch(/^stationflow_codec=; Max-Age=0; Path=\/codec/);
     });
 
     it('signs in from its own form, never from another site, never with a bad token', async () => {

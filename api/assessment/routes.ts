@@ -62,6 +62,7 @@ type DepartmentAssessment = z.infer<typeof DepartmentAssessment>;
 registry.registerPath({
   method: 'get',
   path: '/api/departments/{id}/assessment',
+  operationId: 'getDepartmentAssessment',
   summary: "A department's whistle assessment over a period",
   request: { params: z.object({ id: z.string().regex(idPattern) }), query: AssessmentQuery },
   responses: {
@@ -72,6 +73,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/assessments/departments',
+  operationId: 'listDepartmentAssessments',
   summary: 'The whistle assessment of every department over a period, by department id (zero calls included)',
   request: { query: AssessmentQuery },
   responses: {

@@ -41,6 +41,7 @@ const ListAuditQuery = z.strictObject({
 registry.registerPath({
   method: 'get',
   path: '/api/audit-events',
+  operationId: 'listAuditEvents',
   summary: 'The audit of non-case actions, newest first (admin)',
   description:
     "Who (actor, role, scope) did what (action) to which target (ids only), when, under which request id: partners, their tokens, " +

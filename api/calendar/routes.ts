@@ -58,6 +58,7 @@ const YearParams = z.object({ year: Year });
 registry.registerPath({
   method: 'get',
   path: '/api/calendar/{year}',
+  operationId: 'getCalendar',
   summary: "A year of China's official working-day calendar: holidays and adjusted working days",
   request: { params: YearParams },
   responses: { 200: { description: 'The year', content: { 'application/json': { schema: CalendarYear } } }, ...problemResponses(400, 401) },
@@ -65,6 +66,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'put',
   path: '/api/calendar/{year}',
+  operationId: 'importCalendar',
   summary: "Import a year's official calendar (admin); open cases with provisional deadlines recompute them",
   request: { params: YearParams, body: { content: { 'application/json': { schema: CalendarImportBody } } } },
   responses: {

@@ -53,6 +53,8 @@ import { parseOr400 } from '../http/validation';
 interface Action<S extends z.ZodType, T> {
   /** The path below /api/cases/:id, in express syntax. */
   path: string;
+  /** The OpenAPI operationId: generated clients' function name, so never change it lightly. */
+  operationId: string;
   summary: string;
   body: S;
   update: UpdateDefinition<CaseState, [Command<T>]>;
@@ -68,6 +70,7 @@ const action = <S extends z.ZodType, T>(a: Action<S, T>) => a as unknown as AnyA
 const actions = [
   action({
     path: 'acceptance',
+    operationId: 'acceptCase',
     summary: 'Accept the demand: accept, handle now (即办) or transfer (转办)',
     body: AcceptanceBody,
     update: acceptUpdate,
@@ -75,6 +78,7 @@ const actions = [
   }),
   action({
     path: 'diagnosis',
+    operationId: 'diagnoseCase',
     summary: "Record the investigation and diagnosis (with the home visit, where the catalogue item needs one)",
     body: DiagnosisBody,
     update: diagnoseUpdate,
@@ -82,6 +86,7 @@ const actions = [
   }),
   action({
     path: 'plan',
+    operationId: 'planCase',
     summary: 'Set the service plan, or revise it (with a reason)',
     body: PlanBody,
     update: planUpdate,
@@ -92,6 +97,7 @@ const actions = [
   }),
   action({
     path: 'tasks/:taskId/completion',
+    operationId: 'completeCaseTask',
     summary: "Complete one of the plan's tasks (done or not done)",
     body: TaskCompletionBody,
     update: completeTaskUpdate,
@@ -99,6 +105,7 @@ const actions = [
   }),
   action({
     path: 'pause',
+    operationId: 'pauseCase',
     summary: "Pause the case's clocks while it waits on the resident",
     body: PauseBody,
     update: pauseUpdate,
@@ -106,6 +113,7 @@ const actions = [
   }),
   action({
     path: 'resume',
+    operationId: 'resumeCase',
     summary: 'Resume a paused case, with the documents the resident brought',
     body: ResumeBody,
     update: resumeUpdate,
@@ -113,6 +121,7 @@ const actions = [
   }),
   action({
     path: 'closure',
+    operationId: 'closeCase',
     summary: 'Close the case: resolved, unresolved (with a reason) or transferred',
     body: ClosureBody,
     update: closeUpdate,
@@ -120,6 +129,7 @@ const actions = [
   }),
   action({
     path: 'evaluation',
+    operationId: 'evaluateCase',
     summary: "Record the resident's satisfaction; unsatisfied within the reopen window reopens the case",
     body: EvaluationBody,
     update: evaluateUpdate,
@@ -127,6 +137,7 @@ const actions = [
   }),
   action({
     path: 'deadline-extension',
+    operationId: 'extendCaseDeadline',
     summary: 'Extend a commitment with a stated reason (supervisors and admins)',
     body: DeadlineExtensionBody,
     update: extendDeadlineUpdate,
@@ -134,6 +145,7 @@ const actions = [
   }),
   action({
     path: 'urge',
+    operationId: 'urgeCase',
     summary: "Urge (督办) a responsible party: the case's owner, a task's assignee or a department called by an open whistle",
     body: UrgeBody,
     update: urgeUpdate,
@@ -150,6 +162,7 @@ const actions = [
   }),
   action({
     path: 'reassignment',
+    operationId: 'reassignCase',
     summary: "Give the case to another owner, or one of its open tasks to another assignee",
     body: ReassignmentBody,
     update: reassignUpdate,
@@ -160,6 +173,7 @@ const actions = [
   }),
   action({
     path: 'withdrawal',
+    operationId: 'withdrawCase',
     summary: 'End the case without a closure: withdrawn by the resident, or cancelled as a duplicate or opened in error',
     body: WithdrawalBody,
     update: withdrawUpdate,
@@ -176,6 +190,7 @@ function taskIdOf(req: Request): string {
 for (const a of actions) {
   registerUpdatePath({
     path: `/api/cases/:id/${a.path}`,
+    operationId: a.operationId,
     summary: a.summary,
     description: 'Answers the case view with the new state.',
     id: CaseId,

@@ -158,6 +158,7 @@ type CaseDiagnostics = z.infer<typeof CaseDiagnostics>;
 registry.registerPath({
   method: 'get',
   path: '/api/cases/{id}/diagnostics',
+  operationId: 'getCaseDiagnostics',
   summary: 'Why a case is where it is: live process, what it waits on, its workflow (pending activities and workflow task), retrying activities, latest history events',
   description:
     'For supervisors (their subdistrict), staff (their station) and admins. Carries no resident personal data and no event payloads. ' +

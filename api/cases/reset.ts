@@ -44,6 +44,7 @@ const ResetDone = z
 registry.registerPath({
   method: 'post',
   path: '/api/cases/{id}/reset',
+  operationId: 'resetCase',
   summary: "Reset a case whose workflow task keeps failing to its last good point (admins; Temporal's reset)",
   description:
     'The case workflow starts a new run from the last workflow task that completed before the failing one; the reset is recorded on the timeline (case.reset, with the admin and reason). ' +

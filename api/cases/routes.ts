@@ -71,6 +71,7 @@ const CaseList = z.object({ items: z.array(CaseListItem), nextCursor: z.string()
 registry.registerPath({
   method: 'post',
   path: '/api/cases',
+  operationId: 'openCase',
   summary: 'Open a case for a resident demand (station staff)',
   description:
     'A demand whose station, service code and resident match an open case is a repeat (12345 rule): it is recorded on that case and answered 200 with its progress, unless newFacts is true; the same demand sent twice at once opens one case. ' +
@@ -89,6 +90,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/cases',
+  operationId: 'listCases',
   summary: 'List cases from the read model, newest first',
   request: { query: ListCasesQuery },
   responses: { 200: { description: 'A page of cases', content: { 'application/json': { schema: CaseList } } }, ...problemResponses(400, 401, 403) },
@@ -96,6 +98,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/cases/{id}',
+  operationId: 'getCase',
   summary: 'A case: live state from its workflow (or the read model when no worker answers), timeline from the read model',
   request: { params: z.object({ id: CaseId }) },
   responses: { 200: { description: 'The case', content: { 'application/json': { schema: CaseView } } }, ...problemResponses(401, 403, 404, 503) },

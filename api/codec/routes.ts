@@ -236,6 +236,8 @@ export function codecRouter(deps: AppDeps): Router {
   router.post('/sign-out', sameOrigin, (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Set-Cookie', serializeCookie(codecCookie, '', { httpOnly: true, sameSite: 'strict', secure: req.secure, path: cookiePath, maxAge: 0 }));
+    // As sign-in: the page's form goes back to the page, a script's request gets 204.
+    if (!req.is('application/x-www-form-urlencoded')) return res.status(204).end();
     res.redirect(303, `${req.baseUrl}/sign-in`);
   });
 
@@ -290,6 +292,7 @@ for (const type of ['decode', 'encode'] as const) {
   registry.registerPath({
     method: 'post',
     path: `/codec/${type}`,
+    operationId: `${type}Payloads`,
     summary:
       type === 'decode'
         ? 'Temporal remote codec: decrypt payloads for the Temporal UI and CLI (staff, supervisor, admin; other roles get them back encrypted)'
@@ -305,13 +308,15 @@ for (const type of ['decode', 'encode'] as const) {
 registry.registerPath({
   method: 'get',
   path: '/codec/sign-in',
+  operationId: 'getCodecSignInPage',
   summary: 'The codec server\'s sign-in page: paste a token so the Temporal UI in this browser decodes payloads',
   security: [],
-  responses: { 200: { description: 'The page', content: { 'text/html': { schema: z.string() } } } },
+  responses: { 200: { description: 'The page', content: { 'text/html': { schema: z.string() } } }, ...problemResponses(431) },
 });
 registry.registerPath({
   method: 'post',
   path: '/codec/sign-in',
+  operationId: 'signInToCodec',
   summary: 'Sign the browser in to the codec server: sets the HttpOnly cookie from a token (form field token, or Authorization: Bearer)',
   security: [],
   request: {
@@ -329,7 +334,12 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/codec/sign-out',
+  operationId: 'signOutOfCodec',
   summary: 'Sign the browser out of the codec server (clears the cookie)',
   security: [],
-  responses: { 303: { description: 'Signed out: back to the sign-in page' }, ...problemResponses(403) },
+  responses: {
+    204: { description: 'Signed out (not a form post)' },
+    303: { description: 'Signed out (form): back to the sign-in page' },
+    ...problemResponses(403),
+  },
 });

@@ -1,7 +1,7 @@
 import { temporal } from '@temporalio/proto';
 import { Router } from 'express';
 import type { AppDeps } from '../http/deps';
-import { registry } from '../http/openapi';
+import { problemResponses, registry } from '../http/openapi';
 
 const withTimeout = <T>(ms: number, what: string, p: Promise<T>): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref())]);
@@ -83,14 +83,23 @@ export function healthRouter(deps: AppDeps): Router {
   return router;
 }
 
-registry.registerPath({ method: 'get', path: '/healthz', summary: 'Liveness: the process is up', security: [], responses: { 200: { description: 'Up' } } });
+registry.registerPath({
+  method: 'get',
+  path: '/healthz',
+  operationId: 'getLiveness',
+  summary: 'Liveness: the process is up',
+  security: [],
+  responses: { 200: { description: 'Up' }, ...problemResponses(431) },
+});
 registry.registerPath({
   method: 'get',
   path: '/readyz',
+  operationId: 'getReadiness',
   summary: 'Readiness: database and Temporal reachable, a worker polling the task queue',
   security: [],
   responses: {
     200: { description: 'Ready' },
     503: { description: 'Not ready: `failing` names the dependencies that fail (database, temporal, worker), `checks` has each one\'s status; their errors are in the log, not here' },
+    ...problemResponses(431),
   },
 });

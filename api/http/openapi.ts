@@ -38,12 +38,18 @@ export function problemResponses(...statuses: number[]) {
     413: 'Request body too large',
     415: 'Request body is not JSON',
     422: 'Well-formed but refers to something that does not exist or cannot be used',
+    431: 'Request headers too large (answered by the HTTP server before routing, for every path)',
     503: 'A dependency is unavailable',
   };
   return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? 'Error', content: problemContent }]));
 }
 
-/** The whole document; each operation's "Roles: …" line and `x-authorization` come from api/http/authorization.ts. */
+/**
+ * The whole document; each operation's "Roles: …" line and `x-authorization` come from api/http/authorization.ts.
+ * Always one server: PUBLIC_URL when set, else `/` — relative, so a client resolves it against wherever it
+ * fetched /openapi.json from (OpenAPI 3.1 §4.8.5), and the exported file (scripts/openapi-export.ts) is the
+ * same document whatever host served it.
+ */
 export function openApiDocument(serverUrl?: string) {
   const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -52,8 +58,11 @@ export function openApiDocument(serverUrl?: string) {
       version: '0.1.0',
       description:
         'Resident demands at community service stations, handled as durable cases: accept → diagnose → plan → execute → coordinate → close.',
+      license: { name: 'UNLICENSED: proprietary, as package.json says', identifier: 'LicenseRef-Proprietary' },
     },
-    servers: serverUrl ? [{ url: serverUrl }] : [],
+    servers: serverUrl
+      ? [{ url: serverUrl.replace(/\/+$/, ''), description: 'This deployment (PUBLIC_URL)' }]
+      : [{ url: '/', description: 'The host that serves this document (PUBLIC_URL names it when set)' }],
     security: [{ [bearerAuth.name]: [] }],
   });
   return describeWriteLimit(describeAccess(forbidControlCharacters(allowEmptyOptionalQueryValues(markRequiredBodies(doc)))));

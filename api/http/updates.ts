@@ -39,11 +39,12 @@ export const routeOf = (path: string, req: Request): string => path.replace(/:(\
  * The OpenAPI entry of a POST that runs one workflow update: its path parameters (`id`, then ids like
  * task or department ids), the Idempotency-Key header, the body, and the view it answers with.
  */
-export function registerUpdatePath(r: { path: string; summary: string; description: string; id: z.ZodType; body: z.ZodType; view: z.ZodType; subject: string }): void {
+export function registerUpdatePath(r: { path: string; operationId: string; summary: string; description: string; id: z.ZodType; body: z.ZodType; view: z.ZodType; subject: string }): void {
   const names = [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
   registry.registerPath({
     method: 'post',
     path: r.path.replace(/:(\w+)/g, '{$1}'),
+    operationId: r.operationId,
     summary: r.summary,
     description: r.description,
     request: {

@@ -50,6 +50,7 @@ export function metricsRouter(deps: AppDeps): Router {
 openApi.registerPath({
   method: 'get',
   path: '/metrics',
+  operationId: 'getMetrics',
   summary: 'Prometheus metrics: open and overdue cases, undelivered notices, failed deliveries, process (and, under npm start, worker) metrics',
   description: 'Text exposition format. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>` (not a user token); without it: loopback clients only.',
   security: [],

@@ -62,6 +62,7 @@ type NotificationView = z.infer<typeof NotificationView>;
 registry.registerPath({
   method: 'get',
   path: '/api/cases/{id}/notifications',
+  operationId: 'listCaseNotifications',
   summary: "A case's notifications with their delivery log",
   description: 'Oldest first.',
   request: { params: z.object({ id: CaseId }) },
@@ -73,6 +74,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/api/cases/{id}/notifications/{notificationId}/retry',
+  operationId: 'retryCaseNotification',
   summary: 'Retry a notice that reached nobody (a supervisor)',
   description:
     "Only a dead letter (delivery status unreachable) is retried: every channel again, in the partner's current preference order. Answers 202 once the new round has started.",

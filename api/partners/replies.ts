@@ -51,6 +51,7 @@ const ReplyView = z
 registry.registerPath({
   method: 'post',
   path: '/api/partner-replies',
+  operationId: 'replyAsPartner',
   summary: 'A partner or department answers about a task assigned to it',
   description:
     "Roles: partner (its own token; a department's registry entry also answers for its department's tasks), department. accepted: takes the task on; declined (note required): the task returns to the station's case owner for a new assignee; done: the task is completed. The same Idempotency-Key applies a reply once.",

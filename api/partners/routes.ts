@@ -32,6 +32,7 @@ const json = <S extends z.ZodType>(description: string, schema: S) => ({ descrip
 registry.registerPath({
   method: 'get',
   path: '/api/partners',
+  operationId: 'listPartners',
   summary: 'The partner registry, by id',
   description: `Filters: kind, a catalogue item offered (service), active. Never the webhook secret.`,
   request: { query: ListPartnersQuery },
@@ -40,6 +41,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/partners/{id}',
+  operationId: 'getPartner',
   summary: 'A partner',
   description: 'Never the webhook secret.',
   request: { params },
@@ -48,6 +50,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/api/partners',
+  operationId: 'registerPartner',
   summary: 'Register a partner (admin)',
   description:
     'Kind department names its department (departmentId, one registry entry per department); other kinds name none. ' +
@@ -61,6 +64,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'patch',
   path: '/api/partners/{id}',
+  operationId: 'updatePartner',
   summary: 'Change a partner (admin)',
   description: 'services and channels replace the whole set and list. A webhook URL must reach public addresses unless OUTBOUND_ALLOW lists them (422 outbound-url-refused).',
   request: { params, body: { content: { 'application/json': { schema: PatchPartnerBody } } } },
@@ -69,6 +73,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'delete',
   path: '/api/partners/{id}',
+  operationId: 'deactivatePartner',
   summary: 'Deactivate a partner (admin)',
   description: 'Cases and the delivery log reference partners, so the entry stays, inactive; again → 200 with the same partner.',
   request: { params },
@@ -77,6 +82,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/api/partners/{id}/webhook-secret',
+  operationId: 'rotatePartnerWebhookSecret',
   summary: "Rotate a partner's webhook secret (admin)",
   description: 'The old secret stops signing at once; the new one is returned once, in this response.',
   request: { params },
@@ -88,6 +94,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/api/partners/{id}/tokens',
+  operationId: 'mintPartnerToken',
   summary: "Mint a partner's own API token (admin)",
   description: 'A token of role partner for the partner to answer its tasks (POST /api/partner-replies); an inactive partner gets none (409).',
   request: { params, body: { content: { 'application/json': { schema: MintTokenBody } } } },

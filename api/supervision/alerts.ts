@@ -128,6 +128,7 @@ const AcknowledgedMany = z
 registry.registerPath({
   method: 'get',
   path: '/api/supervision/alerts',
+  operationId: 'listSupervisionAlerts',
   summary: "The supervisor inbox: notices addressed to the subdistrict's supervisors, newest first",
   description: `Across all the subdistrict's cases, with each case's station and current stage, and \`unread\`: how many alerts of the scope and the filters are unread. Kinds: ${kindList}.`,
   request: { query: ListAlertsQuery },
@@ -136,6 +137,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/api/supervision/alerts/{notificationId}/acknowledgement',
+  operationId: 'acknowledgeSupervisionAlert',
   summary: 'Acknowledge an alert',
   description: `Idempotent: acknowledging an acknowledged alert keeps the first acknowledgement (time and person) and answers it with 200. An id that is not an alert of your scope → 404.`,
   request: {
@@ -150,6 +152,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'post',
   path: '/api/supervision/alerts/acknowledgement',
+  operationId: 'acknowledgeSupervisionAlerts',
   summary: 'Acknowledge many alerts at once',
   description: `One statement: every unread alert of your scope among \`ids\` is acknowledged; acknowledged ones keep their first acknowledgement; ids outside your scope are listed in \`notFound\` and left as they are.`,
   request: { body: { content: { 'application/json': { schema: AcknowledgeManyBody } } } },

@@ -161,6 +161,7 @@ const BatchReceipt = z
 registry.registerPath({
   method: 'post',
   path: '/api/supervision/batches',
+  operationId: 'startSupervisionBatch',
   summary: 'Urge, reassign or retry many cases in one request (a batch run by its own workflow)',
   description: `The cases: \`caseIds\`, \`items\` (with a task or department per case) or the stuck query's \`filter\`, resolved now within your scope; at most ${maxBatchItems}. Every named case must be in your scope (403) and known (404), else nothing starts. Each case gets the update a single action would send, with you as its actor; a case that refuses it is a per-item \`refused\`, the rest go on. An Idempotency-Key (same caller) answers the same batch; the same key with another request is 422. Answers 202 and the batch's Location.`,
   request: {
@@ -175,6 +176,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/supervision/batches/{id}',
+  operationId: 'getSupervisionBatch',
   summary: "A batch's progress and every case's result",
   description: `A batch is seen in its creator's scope only: by supervisors of the same subdistrict and admins (404 otherwise).`,
   request: { params: z.object({ id: BatchId }) },

@@ -79,6 +79,7 @@ const scopeWords =
 registry.registerPath({
   method: 'get',
   path: '/api/supervision/stuck',
+  operationId: 'listStuckCases',
   summary: 'Stuck cases with their reasons, ages and responsible parties, the oldest first',
   description: `Reasons: ${stuckReasons.join(', ')} (README "Supervision"). ${scopeWords} Cursor-paged.`,
   request: { query: StuckQuery },
@@ -87,6 +88,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/supervision/summary',
+  operationId: 'getStuckSummary',
   summary: 'Stuck reasons counted per reason × station × department, with the oldest of each',
   description: scopeWords,
   request: { query: SummaryQuery },

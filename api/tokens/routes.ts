@@ -60,6 +60,7 @@ const json = <S extends z.ZodType>(description: string, schema: S) => ({ descrip
 registry.registerPath({
   method: 'post',
   path: '/api/tokens/revocations',
+  operationId: 'revokeTokens',
   summary: 'Revoke a token, or every token of a partner (admin)',
   description:
     '`{tokenId, reason}` revokes one token; `{partnerId, issuedBefore?, reason}` every token of the partner issued before the instant. ' +
@@ -74,6 +75,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/tokens/revocations',
+  operationId: 'listTokenRevocations',
   summary: 'Revoked tokens, newest first (admin)',
   description: 'Revocations of one token and of all tokens of a partner; `partnerId` keeps the latter for one partner.',
   request: { query: ListQuery },

@@ -40,6 +40,8 @@ const whoSays: Record<Who, string> = { department: 'The department acting is tak
 interface Action<S extends z.ZodType, T> {
   /** The path below /api/whistles/:id, in express syntax. */
   path: string;
+  /** The OpenAPI operationId: generated clients' function name, so never change it lightly. */
+  operationId: string;
   summary: string;
   who: Who;
   body: S;
@@ -56,6 +58,7 @@ const own = (p: Principal) => ({ departmentId: p.departmentId! });
 const actions = [
   action({
     path: 'check-in',
+    operationId: 'checkInWhistle',
     summary: '报到: the department checks in to the whistle (again: answered with the first check-in)',
     who: 'department',
     body: CheckInBody,
@@ -64,6 +67,7 @@ const actions = [
   }),
   action({
     path: 'dispute',
+    operationId: 'disputeWhistle',
     summary: "派单异议: the department disputes that the matter is its own; its deadlines pause until the supervisor's decision",
     who: 'department',
     body: DisputeBody,
@@ -72,6 +76,7 @@ const actions = [
   }),
   action({
     path: 'report',
+    operationId: 'reportWhistle',
     summary: "Report the outcome after checking in: a co-handler reports to the lead; the lead's report, last, completes the whistle",
     who: 'department',
     body: ReportBody,
@@ -80,6 +85,7 @@ const actions = [
   }),
   action({
     path: 'feedback',
+    operationId: 'giveWhistleFeedback',
     summary: 'The department rates the whistle (two-way assessment), once it is completed and within its rating window',
     who: 'department',
     body: FeedbackBody,
@@ -88,6 +94,7 @@ const actions = [
   }),
   action({
     path: 'departments/:departmentId/decision',
+    operationId: 'decideWhistleCall',
     summary: "Decide on a department's call: release it (naming a new lead when it leads), replace it, or insist on its dispute",
     who: 'supervisor',
     body: DecisionBody,
@@ -102,6 +109,7 @@ const actions = [
   }),
   action({
     path: 'closure',
+    operationId: 'closeWhistle',
     summary: 'Close the whistle with a reason, whoever has not reported; the case moves on with the outcome "closed"',
     who: 'supervisor',
     body: WhistleClosureBody,
@@ -110,6 +118,7 @@ const actions = [
   }),
   action({
     path: 'ratings',
+    operationId: 'rateWhistleDepartment',
     summary: "The station rates a department's response (two-way assessment), once the whistle is completed and within its rating window",
     who: 'rater',
     body: RatingBody,
@@ -127,6 +136,7 @@ function departmentIdOf(req: Request): string {
 for (const a of actions) {
   registerUpdatePath({
     path: `/api/whistles/:id/${a.path}`,
+    operationId: a.operationId,
     summary: a.summary,
     description: `${whoSays[a.who]}Answers the whistle view with its new state.`,
     id: WhistleId,

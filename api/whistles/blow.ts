@@ -35,6 +35,7 @@ type BlownWhistle = z.infer<typeof BlownWhistle>;
 registry.registerPath({
   method: 'post',
   path: '/api/cases/{id}/whistles',
+  operationId: 'blowWhistle',
   summary: 'Blow a whistle (街乡吹哨): call departments of the subdistrict to check in and work on the case’s problem',
   description:
     "Roles: staff of the case's station, supervisors of its subdistrict, admins. Allowed from diagnose to coordinate; the case's coordinate step waits until the whistle completes, and the case cannot close while it is open. " +

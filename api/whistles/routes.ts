@@ -34,6 +34,7 @@ const WhistleList = z.object({ items: z.array(WhistleListItem), nextCursor: z.st
 registry.registerPath({
   method: 'get',
   path: '/api/whistles',
+  operationId: 'listWhistles',
   summary: 'The whistle inbox, from the read model, earliest deadline first',
   description:
     "Roles: department — the whistles that call it, filtered on and ordered by its own call (state, next deadline), with its call in `call`; supervisor — every whistle of its subdistrict; staff — its station's; admin — all. " +
@@ -44,6 +45,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'get',
   path: '/api/whistles/{id}',
+  operationId: 'getWhistle',
   summary: 'A whistle: live state from its workflow (or the read model when no worker answers), its own timeline',
   description:
     "Roles: a department called by the whistle (any call, released included), staff of its station, supervisors of its subdistrict, admins. The same view for all: it holds no resident data.",

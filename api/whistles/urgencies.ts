@@ -26,7 +26,8 @@ const goal = (what: string) => z.number().positive('must be greater than 0').max
 
 /** A goal's largest value in each unit (a year), as JSON Schema: one branch per unit. */
 const goalLimit = (goal: string, unit: string) => ({
-  oneOf: goalUnits.map((u) => ({ properties: { [unit]: { const: u }, [goal]: { maximum: Math.min(maxGoal, maxGoalDays * perDay[u]) } } })),
+  // `required` (the body requires the unit anyway) makes the branches visibly exclusive: one per unit.
+  oneOf: goalUnits.map((u) => ({ required: [unit], properties: { [unit]: { const: u }, [goal]: { maximum: Math.min(maxGoal, maxGoalDays * perDay[u]) } } })),
 });
 
 export const WhistleUrgencyBody = z
@@ -71,6 +72,7 @@ const kept = 'A running whistle keeps the deadlines it was blown with: the workf
 registry.registerPath({
   method: 'get',
   path: '/api/whistle-urgencies',
+  operationId: 'listWhistleUrgencies',
   summary: 'Whistle urgencies and their check-in and report deadlines',
   description: kept,
   responses: {
@@ -81,6 +83,7 @@ registry.registerPath({
 registry.registerPath({
   method: 'put',
   path: '/api/whistle-urgencies/{code}',
+  operationId: 'setWhistleUrgency',
   summary: "Create or change an urgency's deadlines (admin)",
   description: kept,
   request: { params: z.object({ code: UrgencyCode }), body: { content: { 'application/json': { schema: WhistleUrgencyBody } } } },
