@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -22,8 +23,17 @@ export const referencePolicy = [
   "form-action 'none'",
 ].join('; ');
 
-const bundle = createRequire(__filename).resolve('redoc/bundles/redoc.standalone.js');
 const scriptName = 'redoc.standalone.js';
+/**
+ * Redoc's bundle, read once. Its sidebar footer loads a logo from Redocly's CDN (unconditionally, in 2.5): the
+ * page's CSP would block it with a console error, so the address is swapped for an empty data: image.
+ */
+let script: string | undefined;
+const redocScript = () =>
+  (script ??= readFileSync(createRequire(__filename).resolve(`redoc/bundles/${scriptName}`), 'utf8').replaceAll(
+    'https://cdn.redoc.ly/redoc/logo-mini.svg',
+    'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E',
+  ));
 
 /** Relative links: /docs sits next to /openapi.json, wherever PUBLIC_URL mounts the API. */
 const page = `<!doctype html>
@@ -32,6 +42,7 @@ const page = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>stationflow API reference</title>
+<link rel="icon" href="data:,">
 </head>
 <body>
 <redoc spec-url="openapi.json" hide-hostname="true" expand-responses="200" sort-tags-alphabetically="true"></redoc>
@@ -49,9 +60,9 @@ export function referenceRouter(): Router {
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(page);
   });
-  router.get(`/docs/${scriptName}`, (_req, res, next) => {
-    res.type('text/javascript');
-    res.sendFile(bundle, { maxAge: '1h', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } }, (err) => err && next(err));
+  router.get(`/docs/${scriptName}`, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('text/javascript').send(redocScript());
   });
   return router;
 }
