@@ -7,10 +7,12 @@ import { authorize } from './http/authorization';
 import { calendarRouter } from './calendar/routes';
 import { casesRouter } from './cases/routes';
 import { codecRouter } from './codec/routes';
+import { consoleRouter } from './console/routes';
 import type { AppDeps } from './http/deps';
 import { authenticateAndLimitWrites, corsFor, noStore, requestIds, securityHeaders } from './http/hardening';
 import { healthRouter } from './health/routes';
 import { masterDataRouter } from './master-data/routes';
+import { meRouter } from './me/routes';
 import { metricsRouter } from './metrics/routes';
 import { notificationsRouter } from './notifications/routes';
 import { openApiDocument, registry } from './http/openapi';
@@ -59,6 +61,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(metricsRouter(deps));
   // The Temporal UI's and CLI's codec server: its own CORS, body limit and authentication (api/codec/routes.ts).
   app.use('/codec', codecRouter(deps));
+  // The web console (web/ built into web/dist): its own CSP; it calls /api like any client (api/console/routes.ts).
+  app.get('/console', (req, res, next) => (req.originalUrl.split('?')[0] === '/console' ? res.redirect(301, '/console/') : next()));
+  app.use('/console', consoleRouter(deps));
 
   app.use(
     '/api',
@@ -72,6 +77,7 @@ export function createApp(deps: AppDeps): express.Express {
     requireJsonBody,
     express.json({ limit: deps.config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
   );
+  app.use('/api/me', meRouter(deps));
   app.use('/api/cases', casesRouter(deps));
   app.use('/api/cases', blowWhistleRouter(deps));
   app.use('/api/cases', notificationsRouter(deps));

@@ -51,6 +51,8 @@ export interface Principal {
   tokenId?: string;
   /** The token's `iat`: a holder's revocation covers the tokens issued before it. */
   issuedAt?: Date;
+  /** The token's `exp`. */
+  expiresAt?: Date;
 }
 
 /** How tokens are verified besides the development secret (README "Security"). */
@@ -160,6 +162,7 @@ export class Auth {
       partnerId: c.partner,
       tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
       issuedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000) : undefined,
+      expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : undefined,
     };
   }
 

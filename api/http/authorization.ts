@@ -104,6 +104,12 @@ export const operations: readonly Operation[] = [
   open('POST', '/codec/sign-in', 'codec', 'a stationflow token in, the HttpOnly codec cookie out'),
   open('POST', '/codec/sign-out', 'codec', 'clears the codec cookie'),
 
+  // The web console's pages and, in development only, its demo sign-in list (api/console/routes.ts).
+  open('GET', '/console/demo-identities', 'public', 'development and test only (404 in production): demo people with fresh tokens for the console sign-in'),
+
+  // The caller
+  op('GET', '/api/me', everyone),
+
   // Cases
   op('POST', '/api/cases', onCase),
   op('GET', '/api/cases', { staff: ownStation('omitted'), supervisor: ownSubdistrict('omitted'), admin: any }),

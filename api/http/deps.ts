@@ -12,8 +12,9 @@ export interface AppDeps {
   /**
    * METRICS_TOKEN: GET /metrics's bearer token; absent, /metrics answers loopback clients only. CORS_ORIGINS,
    * RATE_LIMIT_WRITES_PER_MINUTE: absent, CORS stays closed and writes are not limited (api/http/hardening.ts).
+   * NODE_ENV: `production` hides the web console's demo sign-in (api/console/routes.ts); absent counts as development.
    */
-  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'> & Partial<Pick<Config, 'METRICS_TOKEN' | 'CORS_ORIGINS' | 'RATE_LIMIT_WRITES_PER_MINUTE'>>;
+  config: Pick<Config, 'BODY_LIMIT' | 'PUBLIC_URL'> & Partial<Pick<Config, 'METRICS_TOKEN' | 'CORS_ORIGINS' | 'RATE_LIMIT_WRITES_PER_MINUTE' | 'NODE_ENV'>>;
   database: Database;
   client: Client;
   temporal: TemporalSettings;

@@ -14,11 +14,11 @@ import { testSecret } from './stack';
  * The API as `npm run api` builds it on `database`, with tokens verified as `options` say, for tests of routes
  * that ask Temporal nothing (tokens, master data, the audit): its Temporal address is one where nothing listens.
  */
-export async function startApiOnly(database: Database, options: AuthOptions = {}): Promise<{ url: string; auth: Auth; stop(): Promise<void> }> {
+export async function startApiOnly(database: Database, options: AuthOptions = {}, config: { NODE_ENV?: 'development' | 'production' | 'test' } = {}): Promise<{ url: string; auth: Auth; stop(): Promise<void> }> {
   const auth = new Auth(testSecret, 'stationflow', '1h', { jwksCooldownMs: 0, ...options });
   const temporal = { address: `127.0.0.1:${await freePort()}`, namespace: 'default', taskQueue: 'unused', payloadKeys: testPayloadKeys };
   const app = createApp({
-    config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined },
+    config: { BODY_LIMIT: '100kb', PUBLIC_URL: undefined, ...config },
     database,
     client: clientOn(Connection.lazy({ address: temporal.address, connectTimeout: 500 }), temporal),
     temporal,
