@@ -18,7 +18,7 @@ interface Chunk {
   src?: string;
 }
 
-const dist = path.resolve(__dirname, '../web/dist');
+const dist = path.resolve(process.env.CONSOLE_DIST ?? path.join(__dirname, '../web/dist'));
 const budgetKb = Number(process.argv[2] ?? 400);
 const manifest = JSON.parse(readFileSync(path.join(dist, '.vite/manifest.json'), 'utf8')) as Record<string, Chunk>;
 const gz = (file: string) => gzipSync(readFileSync(path.join(dist, file)), { level: 9 }).length;

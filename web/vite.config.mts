@@ -5,14 +5,14 @@ import { defineConfig } from 'vite';
  * The web console's build: web/ → web/dist, served by the API under /console/ (api/console/routes.ts).
  * Vite 8 compiles TSX with its built-in Oxc transform (automatic JSX runtime); pages are split per area with
  * React.lazy, so the first page loads the shell only (scripts/web-size.ts prints and bounds its weight).
- * `npm run web:dev` serves it with hot reload and proxies /api to a running `npm start`.
+ * CONSOLE_DIST builds elsewhere (the API serves what it names). `npm run web:dev` serves it with hot reload and proxies /api to a running `npm start`.
  */
 export default defineConfig({
   root: import.meta.dirname,
   base: '/console/',
   oxc: { jsx: { runtime: 'automatic' } },
   build: {
-    outDir: path.join(import.meta.dirname, 'dist'),
+    outDir: process.env.CONSOLE_DIST ?? path.join(import.meta.dirname, 'dist'),
     emptyOutDir: true,
     sourcemap: false,
     chunkSizeWarningLimit: 1200,

@@ -20,7 +20,8 @@ import { problem } from '../http/problems';
  *   user pastes a token from the deployment's identity provider.
  */
 
-export const consoleDist = path.resolve(__dirname, '../../web/dist');
+/** The built console: web/dist, or CONSOLE_DIST (a build elsewhere, e.g. one per concurrent test run). */
+export const consoleDist = () => path.resolve(process.env.CONSOLE_DIST ?? path.join(__dirname, '../../web/dist'));
 
 const consoleHeaders: RequestHandler = helmet({
   contentSecurityPolicy: {
@@ -88,6 +89,7 @@ async function demoIdentities(deps: AppDeps): Promise<DemoIdentity[]> {
 
 export function consoleRouter(deps: AppDeps): express.Router {
   const router = express.Router();
+  const dist = consoleDist();
   router.use(consoleHeaders);
 
   router.get('/demo-identities', noStore, async (_req, res, next) => {
@@ -97,11 +99,11 @@ export function consoleRouter(deps: AppDeps): express.Router {
 
   router.use(
     '/assets',
-    express.static(path.join(consoleDist, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }),
+    express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }),
   );
   // Every other path under /console/ is a page of the app: index.html, which routes on the client.
   router.get('/{*page}', (_req, res, next) => {
-    const index = path.join(consoleDist, 'index.html');
+    const index = path.join(dist, 'index.html');
     if (!fs.existsSync(index)) {
       return next(problem(503, 'The web console is not built: run `npm run build:web` (npm install and npm start build it)', { type: 'console-not-built' }));
     }

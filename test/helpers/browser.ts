@@ -2,17 +2,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { consoleDist } from '../../api/console/routes';
 
 /**
  * The web console's browser tests: Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium) driven by
  * playwright-core, headless, against the real stack (test/helpers/stack.ts) serving the built console
- * (web/dist, built by `npm install`). Every page opened here is checked by axe-core and may be saved as a
+ * (web/dist, built by `npm install`; or CONSOLE_DIST). Every page opened here is checked by axe-core and may be saved as a
  * screenshot for the README (SAVE_SCREENSHOTS=1 writes docs/screenshots/<name>.png).
  */
 
 export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(path.resolve(__dirname, '../../web/dist/index.html'))) {
-    throw new Error('web/dist is missing: build the console with `npm run build:web` (npm install does)');
+  if (!fs.existsSync(path.join(consoleDist(), 'index.html'))) {
+    throw new Error(`${consoleDist()} is missing: build the console with \`npm run build:web\` (npm install does)`);
   }
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
 }
