@@ -12,12 +12,13 @@ import { casesRoutes } from '../cases/routes';
 import { whistlesRoutes } from '../whistles/routes';
 import { supervisionRoutes } from '../supervision/routes';
 import { adminRoutes } from '../admin/routes';
+import { assessmentRoutes } from '../assessment/routes';
 import { LanguageSwitch } from './LanguageSwitch';
 import { SignIn } from './SignIn';
 import './i18n';
 
 /** Every page of the console, as its area lists them. */
-const allRoutes: ConsoleRoute[] = [...casesRoutes, ...whistlesRoutes, ...supervisionRoutes, ...adminRoutes];
+const allRoutes: ConsoleRoute[] = [...casesRoutes, ...whistlesRoutes, ...supervisionRoutes, ...assessmentRoutes, ...adminRoutes];
 
 function Loading() {
   const { t } = useTranslation('common');
