@@ -156,6 +156,7 @@ describe('the partner registry over HTTP', () => {
       ['#/channels/1/type', channel({ type: 'email', address: 'a@b.example' }, { type: 'email', address: 'c@d.example' }), /repeats channel type email/],
       ['#/channels/0/type', channel({ type: 'fax', number: '010' }), /type webhook, email or sms/],
       ['#/channels/0/address', channel({ type: 'email', address: 'not-an-address' }), /must be an email address/],
+      ['#/channels/0/address', channel({ type: 'email', address: `${'x'.repeat(65)}@b.example` }), /at most 64 characters before the @/],
       ['#/channels/0/address', channel({ type: 'email' }), /is required/],
       ['#/channels/0/phone', channel({ type: 'sms', phone: '12345' }), /must be a mobile number/],
       ['#/channels/0/phone', channel({ type: 'sms', phone: '010-12345678' }), /must be a mobile number/],

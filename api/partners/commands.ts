@@ -21,11 +21,13 @@ const WebhookChannel = z
     }),
   })
   .meta({ id: 'WebhookChannel', description: "Notices are POSTed as JSON to the URL, signed with the partner's webhook secret (HMAC-SHA256)" });
+/** zod's addresses with RFC 5321's limit of 64 characters before the @ (JSON Schema's `format: email` checks it too). */
+const emailPattern = new RegExp(`^(?=[^@]{1,64}@)${z.regexes.email.source.slice(1)}`);
 const EmailChannel = z
   .strictObject({
     type: z.literal('email'),
     // The document says which addresses: zod's, narrower than JSON Schema's `format: email`.
-    address: z.email({ error: 'must be an email address' }).max(254).meta({ pattern: z.regexes.email.source }),
+    address: z.email({ pattern: emailPattern, error: 'must be an email address (at most 64 characters before the @)' }).max(254).meta({ pattern: emailPattern.source }),
   })
   .meta({ id: 'EmailChannel', description: 'Notices are mailed in the partner’s locale' });
 const SmsChannel = z
