@@ -3,9 +3,11 @@ import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { departments, stations, subdistricts } from '../../db/schema';
-import type { Claims } from '../http/auth';
+import { z } from 'zod';
+import { roles, type Claims } from '../http/auth';
 import type { AppDeps } from '../http/deps';
 import { noStore } from '../http/hardening';
+import { problemResponses, registry } from '../http/openapi';
 import { problem } from '../http/problems';
 
 /**
@@ -49,6 +51,28 @@ export interface DemoIdentity {
   labelZh: string;
   token: string;
 }
+
+const DemoIdentities = z
+  .object({
+    items: z.array(
+      z.object({
+        role: z.enum(roles),
+        label: z.string(),
+        labelZh: z.string(),
+        token: z.string().meta({ description: 'A bearer token for this person, valid 8 hours' }),
+      }),
+    ),
+  })
+  .meta({ id: 'DemoIdentities' });
+
+registry.registerPath({
+  method: 'get',
+  path: '/console/demo-identities',
+  operationId: 'listDemoIdentities',
+  summary: "Development only: the console's demo people, each with a fresh token (404 in production)",
+  security: [],
+  responses: { 200: { description: 'The demo people', content: { 'application/json': { schema: DemoIdentities } } }, ...problemResponses(404) },
+});
 
 async function demoIdentities(deps: AppDeps): Promise<DemoIdentity[]> {
   const db = deps.database.db;

@@ -528,6 +528,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/demo-identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Development only: the console's demo people, each with a fresh token (404 in production)
+         * @description No user token: development and test only (404 in production): demo people with fresh tokens for the console sign-in.
+         */
+        get: operations["listDemoIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -2261,6 +2281,16 @@ export interface components {
                 [key: string]: string;
             };
             data?: string;
+        };
+        DemoIdentities: {
+            items: {
+                /** @enum {string} */
+                role: "staff" | "department" | "supervisor" | "admin" | "partner";
+                label: string;
+                labelZh: string;
+                /** @description A bearer token for this person, valid 8 hours */
+                token: string;
+            }[];
         };
         ServiceCatalogue: {
             /** @description By category (in the order of `categories`), then code */
@@ -5836,6 +5866,35 @@ export interface operations {
             };
             /** @description Wrong role or outside your scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDemoIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The demo people */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoIdentities"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

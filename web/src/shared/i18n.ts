@@ -41,7 +41,7 @@ export function setLanguage(lng: Language): void {
 }
 
 export function currentLanguage(): Language {
-  return (i18n.resolvedLanguage ?? 'zh-CN') as Language;
+  return (i18n.language === 'en' ? 'en' : 'zh-CN') as Language;
 }
 
 export { i18n, useTranslation };

@@ -47,7 +47,7 @@ function Shell() {
           {t('appName')}
         </Typography.Text>
         <span style={{ flex: 1 }} />
-        <Typography.Text type="secondary">{t('beijingTimeNote')}</Typography.Text>
+        <Typography.Text>{t('beijingTimeNote')}</Typography.Text>
         <Space>
           <span data-testid="identity">
             {t(`roles.${role}`)}
@@ -89,10 +89,10 @@ function Shell() {
 export function App() {
   const { i18n } = useTranslation('common');
   const { token, me, loading } = useSession();
-  const zh = i18n.resolvedLanguage !== 'en';
+  const zh = i18n.language !== 'en';
   dayjs.locale(zh ? 'zh-cn' : 'en');
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9' } }}>
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322' } }}>
       <AntApp>
         <BrowserRouter basename="/console">{!token ? <SignIn /> : loading || !me ? <Loading /> : <Shell />}</BrowserRouter>
       </AntApp>

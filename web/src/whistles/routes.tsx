@@ -3,10 +3,11 @@ import { InboxOutlined } from '@ant-design/icons';
 import type { ConsoleRoute } from '../shared/routes';
 import './i18n';
 
-const Placeholder = lazy(() => import('../shared/Placeholder'));
+const InboxPage = lazy(() => import('./InboxPage'));
+const WhistlePage = lazy(() => import('./WhistlePage'));
 
-/** Whistles: a department's inbox (staff and supervisors: the whistles of their cases), the whistle page. */
+/** Whistles: a department's inbox (staff and supervisors: the whistles of their scope), the whistle page. */
 export const whistlesRoutes: ConsoleRoute[] = [
-  { path: '/whistles', roles: ['department', 'staff', 'supervisor', 'admin'], element: <Placeholder title="whistles" />, menu: { label: 'whistles:menu.inbox', icon: <InboxOutlined />, order: 30 } },
-  { path: '/whistles/:id', roles: ['department', 'staff', 'supervisor', 'admin'], element: <Placeholder title="whistle" /> },
+  { path: '/whistles', roles: ['department', 'staff', 'supervisor', 'admin'], element: <InboxPage />, menu: { label: 'whistles:menu.inbox', icon: <InboxOutlined />, order: 30 } },
+  { path: '/whistles/:id', roles: ['department', 'staff', 'supervisor', 'admin'], element: <WhistlePage /> },
 ];
