@@ -6,6 +6,17 @@
 # Both need DATABASE_URL, TEMPORAL_ADDRESS, AUTH_SECRET (32+ characters) and PAYLOAD_KEYS at run time.
 #
 # Debian (glibc), not Alpine: the Temporal SDK's native core-bridge module needs glibc.
+
+# The web console (web/ → web/dist): built with the dev dependencies (Vite, React, Ant Design) in a stage
+# of its own; the image takes only the built files, which the API serves under /console/.
+FROM node:20-bookworm-slim AS console
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm install --ignore-scripts --no-audit --no-fund
+COPY web ./web
+COPY scripts/web-size.ts ./scripts/web-size.ts
+RUN npx vite build --config web/vite.config.mts --logLevel warn && node --import tsx scripts/web-size.ts
+
 FROM node:20-bookworm-slim
 
 # MALLOC_ARENA_MAX=2: glibc's per-thread malloc arenas held ~80 MB of a worker's memory (README, Memory).
@@ -35,6 +46,7 @@ COPY workflows ./workflows
 COPY temporal ./temporal
 COPY api ./api
 COPY scripts ./scripts
+COPY --from=console /build/web/dist ./web/dist
 
 USER node
 
