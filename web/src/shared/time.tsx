@@ -45,6 +45,9 @@ export function useNow(everyMs = 15_000): number {
   return now;
 }
 
+/** Tag text dark enough on antd's light warning/error backgrounds (WCAG AA 4.5:1; antd's own is below it). */
+const strongText = { warning: '#874d00', error: '#a8071a' };
+
 /**
  * A live countdown to a deadline: time left, "due soon" (less than `warnMs` left) or overdue — each with its
  * own icon and words, never colour alone. The exact Beijing time is in the tooltip.
@@ -59,14 +62,14 @@ export function Countdown({ due, warnMs = 24 * 3600_000, met }: { due: string | 
   if (left < 0)
     return (
       <Tooltip title={exact}>
-        <Tag color="error" icon={<ExclamationCircleOutlined aria-hidden />}>
+        <Tag color="error" style={{ color: strongText.error }} icon={<ExclamationCircleOutlined aria-hidden />}>
           {t('time.overdueBy', { span: formatSpan(left, t) })}
         </Tag>
       </Tooltip>
     );
   return (
     <Tooltip title={exact}>
-      <Tag color={left < warnMs ? 'warning' : 'default'} icon={left < warnMs ? <WarningOutlined aria-hidden /> : <ClockCircleOutlined aria-hidden />}>
+      <Tag color={left < warnMs ? 'warning' : 'default'} style={left < warnMs ? { color: strongText.warning } : undefined} icon={left < warnMs ? <WarningOutlined aria-hidden /> : <ClockCircleOutlined aria-hidden />}>
         {left < warnMs ? t('time.dueSoon', { span: formatSpan(left, t) }) : t('time.left', { span: formatSpan(left, t) })}
       </Tag>
     </Tooltip>
