@@ -151,7 +151,8 @@ async function banner(o: { apiUrl: string; uiUrl?: string; codecSignIn: string; 
   return [
     '',
     'stationflow is ready',
-    `  API          ${o.apiUrl}   (OpenAPI: ${o.apiUrl}/openapi.json, readiness: ${o.apiUrl}/readyz)`,
+    `  Web console  ${o.apiUrl}/console/   (中文 / English; sign in as a demo person)`,
+    `  API          ${o.apiUrl}   (reference: ${o.apiUrl}/docs, OpenAPI: ${o.apiUrl}/openapi.json, readiness: ${o.apiUrl}/readyz)`,
     `  Temporal UI  ${o.uiUrl ?? '(external Temporal: set TEMPORAL_UI_URL)'}`,
     `               resident data stays encrypted there until you sign in with a staff, supervisor or admin token at ${o.codecSignIn}`,
     `  Database     ${o.database}`,

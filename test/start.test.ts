@@ -138,9 +138,17 @@ describe('npm start: the whole service on embedded defaults', () => {
     }, 20_000, 'the Temporal UI to list the workflow');
     expect(ui).toContain('caseWorkflow');
 
+    // The web console is served by the same process, and the banner points at it.
+    expect(running.output()).toContain(`:${apiPort}/console/`);
+    const consolePage = await fetch(`${stack().url}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('<div id="root">');
+    expect((await api(stack(), 'GET', '/console/demo-identities')).body.items.length).toBeGreaterThan(3);
+
     await stopAndExpectNothingLeft(running);
     await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
-  });
+    // Its waits (readiness 120 s, the case and the UI 20 s each, Ctrl-C 40 s) bound it, as the tests below.
+  }, 300_000);
 
   /** Ctrl-C, exit code 0, and nothing left: neither npm start's processes nor its dev server (a group of its own). */
   const stopAndExpectNothingLeft = async (running: Running) => {
@@ -167,7 +175,7 @@ describe('npm start: the whole service on embedded defaults', () => {
     await waitReady(running);
     await expectEarlierCase();
     await stopAndExpectNothingLeft(running);
-  });
+  }, 300_000);
 
   it('takes its dev server with it when killed (kill -9), and starts again on the same ports and data with the earlier case', async () => {
     const killed = start(env);
