@@ -217,7 +217,7 @@ export function PlanForm({ view, onClose, revision }: FormProps & { revision: bo
                   <Input />
                 </Form.Item>
                 <Form.Item name={[field.name, 'assignee']} label={t('casePage.form.taskAssignee', { n: i + 1 })} style={{ width: 200 }}>
-                  <Select options={assignees} showSearch={{ optionFilterProp: 'label' }} />
+                  <Select options={assignees} showSearch={{ optionFilterProp: 'label' }} virtual={false} />
                 </Form.Item>
                 <Form.Item name={[field.name, 'dueAt']} label={t('casePage.form.taskDue', { n: i + 1 })}>
                   <DatePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" />
@@ -443,7 +443,7 @@ export function WhistleForm({ view, onClose }: FormProps) {
         <Select options={urgencies.map((u) => ({ value: u.code, label: nameOf(u) }))} />
       </Form.Item>
       <Form.Item name="departments" label={t('casePage.form.departments')}>
-        <Select mode="multiple" options={departments.map((d) => ({ value: d.id, label: nameOf(d) }))} optionFilterProp="label" />
+        <Select mode="multiple" options={departments.map((d) => ({ value: d.id, label: nameOf(d) }))} showSearch={{ optionFilterProp: 'label' }} virtual={false} />
       </Form.Item>
       <Form.Item name="lead" label={t('casePage.form.lead')}>
         <Select options={departments.filter((d) => called.includes(d.id)).map((d) => ({ value: d.id, label: nameOf(d) }))} />

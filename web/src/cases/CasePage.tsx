@@ -4,7 +4,7 @@ import { Alert, Button, Card, Descriptions, Space, Spin, Steps, Tag, Typography 
 import { ExclamationCircleOutlined, PauseCircleOutlined, WarningOutlined } from '@ant-design/icons';
 import { $api, isProblem } from '../shared/api';
 import { useTranslation } from '../shared/i18n';
-import { ProblemPage } from '../shared/problems';
+import { ProblemAlert, ProblemPage } from '../shared/problems';
 import { useMe } from '../shared/session';
 import { Countdown, formatTime } from '../shared/time';
 import { AcceptForm, CloseForm, CompleteTaskForm, DiagnoseForm, EvaluateForm, PauseForm, PlanForm, ResumeForm, WhistleForm } from './ActionForms';
@@ -39,7 +39,8 @@ export default function CasePage() {
       </div>
     );
   }
-  if (query.isError || !query.data) return <ProblemPage problem={query.error} />;
+  // A case never read is a problem page (403, 404); a later poll that failed keeps the case shown, with the problem above it.
+  if (!query.data) return <ProblemPage problem={query.error} />;
 
   const view = query.data;
   const allowed = allowedActions(view);
@@ -56,6 +57,7 @@ export default function CasePage() {
         <Link to="/cases">{t('casePage.back')}</Link>
       </Space>
       <StatusTags view={view} />
+      {query.isRefetchError && <ProblemAlert problem={query.error} />}
       {!view.live && <Alert type="warning" showIcon style={{ marginTop: 12 }} message={t('casePage.notLive')} />}
       {view.erasedAt && <Alert type="info" showIcon style={{ marginTop: 12 }} message={t('casePage.erased', { time: formatTime(view.erasedAt) })} />}
 

@@ -8,6 +8,8 @@ import type { CaseView } from './caseActions';
 /** The parts of the case page that show what the case holds: commitments, tasks, plans, whistles, records, timeline. */
 
 type Clock = Schemas['Clock'];
+/** Empty states readable at AA contrast (antd's placeholder grey is not). */
+const muted = { color: 'rgba(0, 0, 0, 0.65)' };
 type TimelineEvent = Schemas['TimelineEvent'];
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
@@ -39,7 +41,7 @@ export function Commitments({ view }: { view: CaseView }) {
         rowKey="id"
         pagination={false}
         dataSource={clocks}
-        locale={{ emptyText: t('casePage.none') }}
+        locale={{ emptyText: <span style={muted}>{t('casePage.none')}</span> }}
         columns={[
           { title: t('casePage.commitments.name'), key: 'name', render: (_, c) => name(c) },
           { title: t('casePage.commitments.due'), dataIndex: 'dueAt', render: (d: string) => formatTime(d) },
@@ -112,7 +114,7 @@ export function Tasks({ view, onComplete }: { view: CaseView; onComplete?: (task
         rowKey="id"
         pagination={false}
         dataSource={view.tasks ?? []}
-        locale={{ emptyText: t('casePage.none') }}
+        locale={{ emptyText: <span style={muted}>{t('casePage.none')}</span> }}
         columns={[
           { title: t('casePage.tasks.id'), dataIndex: 'id' },
           { title: t('casePage.tasks.title'), dataIndex: 'title' },
@@ -266,7 +268,10 @@ export function CaseTimeline({ view }: { view: CaseView }) {
   const { t, i18n } = useTranslation('cases');
   const events = [...view.timeline].sort((a, b) => b.at.localeCompare(a.at) || b.seq - a.seq);
   const kind = (type: string) => (i18n.exists(`cases:casePage.events.${type}`) ? t(`casePage.events.${type}`) : t('casePage.events.other', { type }));
-  const stageOf = (e: TimelineEvent) => (e.type === 'stage.entered' && typeof e.data.stage === 'string' && i18n.exists(`cases:casePage.stages.${e.data.stage}`) ? `：${t(`casePage.stages.${e.data.stage}`)}` : '');
+  const what = (e: TimelineEvent) =>
+    e.type === 'stage.entered' && typeof e.data.stage === 'string' && i18n.exists(`cases:casePage.stages.${e.data.stage}`)
+      ? t('casePage.timeline.stage', { kind: kind(e.type), stage: t(`casePage.stages.${e.data.stage}`) })
+      : kind(e.type);
   return (
     <Section title={t('casePage.sections.timeline')}>
       <Typography.Paragraph type="secondary">{t('casePage.timeline.newestFirst')}</Typography.Paragraph>
@@ -276,7 +281,7 @@ export function CaseTimeline({ view }: { view: CaseView }) {
           key: `${e.whistleId ?? 'case'}-${e.seq}`,
           content: (
             <div>
-              <time dateTime={e.at}>{formatTime(e.at)}</time> · <strong>{kind(e.type)}{stageOf(e)}</strong> · <span>{t('casePage.timeline.by', { actor: e.actor })}</span>
+              <time dateTime={e.at}>{formatTime(e.at)}</time> · <strong>{what(e)}</strong> · <span>{t('casePage.timeline.by', { actor: e.actor })}</span>
               {e.whistleId && <Tag style={{ marginLeft: 8 }}>{t('casePage.timeline.whistle', { id: e.whistleId })}</Tag>}
             </div>
           ),

@@ -88,7 +88,7 @@ export const casePageWords = {
       reason: '原因',
       statuses: { proposed: '建议吹哨', open: '部门办理中', settled: '已办结' },
     },
-    timeline: { newestFirst: '最新的记录在最前', by: '{{actor}}', whistle: '吹哨单 {{id}}' },
+    timeline: { newestFirst: '最新的记录在最前', by: '{{actor}}', whistle: '吹哨单 {{id}}', stage: '{{kind}}：{{stage}}' },
     records: {
       acceptance: '受理',
       decision: '受理方式',
@@ -311,7 +311,7 @@ export const casePageWords = {
       reason: 'Reason',
       statuses: { proposed: 'Proposed', open: 'Departments at work', settled: 'Settled' },
     },
-    timeline: { newestFirst: 'Newest first', by: '{{actor}}', whistle: 'Whistle {{id}}' },
+    timeline: { newestFirst: 'Newest first', by: '{{actor}}', whistle: 'Whistle {{id}}', stage: '{{kind}}: {{stage}}' },
     records: {
       acceptance: 'Acceptance',
       decision: 'Decision',
