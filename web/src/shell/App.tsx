@@ -92,7 +92,7 @@ export function App() {
   const zh = i18n.language !== 'en';
   dayjs.locale(zh ? 'zh-cn' : 'en');
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322', colorWarning: '#874d00', colorTextDescription: 'rgba(0, 0, 0, 0.65)', colorTextTertiary: 'rgba(0, 0, 0, 0.65)' } }}>
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322', colorTextDescription: 'rgba(0, 0, 0, 0.65)', colorTextTertiary: 'rgba(0, 0, 0, 0.65)', colorTextPlaceholder: '#6b6b6b' } }}>
       <AntApp>
         <BrowserRouter basename="/console">{!token ? <SignIn /> : loading || !me ? <Loading /> : <Shell />}</BrowserRouter>
       </AntApp>
