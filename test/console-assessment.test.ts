@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openConsole, saveScreenshot, seriousViolations } from './helpers/browser';
+import { atRest, launchChromium, openConsole, saveScreenshot, seriousViolations } from './helpers/browser';
 import { api, eventually, useStack } from './helpers/stack';
 
 /**
@@ -99,6 +99,7 @@ test('a supervisor sees every department’s rates and counts as a table and a b
   await page.getByRole('heading', { level: 1, name: 'Department assessment' }).waitFor();
   // The language list closes (axe looks at what is shown).
   await page.locator('.ant-select-dropdown').waitFor({ state: 'hidden' });
+  await atRest(page);
   await row(page, /Housing and Construction/).getByText('50.0% (1/2)').first().waitFor();
   await page.getByRole('columnheader', { name: /On-time check-in rate/ }).waitFor();
   await row(page, /Water Affairs/).getByText('3.00 / 5 · 1 ratings').waitFor();
@@ -120,6 +121,7 @@ test('the period: a past one has no calls; an impossible one is refused by the A
   const to = page.locator('.ant-form-item', { has: page.getByLabel('截止日期（含当日）') });
   await to.getByText('must be after from').waitFor();
   expect(await page.locator('.ant-form-item', { has: page.getByLabel('起始日期') }).locator('.ant-form-item-explain-error').count()).toBe(0);
+  await atRest(page);
   expect(await seriousViolations(page)).toEqual([]);
 
   // A quick period puts it right: the error goes, the figures come back.

@@ -76,3 +76,12 @@ export async function saveScreenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * The page at rest before axe looks at it: the pointer off the control just clicked (its hover colour) and no
+ * CSS transition or animation running (an error fading in, a button leaving its loading state).
+ */
+export async function atRest(page: Page): Promise<void> {
+  await page.mouse.move(0, 0);
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+}

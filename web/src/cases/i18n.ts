@@ -1,5 +1,6 @@
 import { addTranslations } from '../shared/i18n';
 import { casePageWords } from './casePageWords';
+import { supervisorPanelsWords } from './supervisorPanelsWords';
 
 addTranslations('cases', {
   'zh-CN': { menu: { intake: '受理登记', cases: '我的案件' } },
@@ -136,3 +137,6 @@ addTranslations('cases', {
 
 /** The case page (cases/CasePage.tsx): its words live in casePageWords.ts. */
 addTranslations('cases', { 'zh-CN': { casePage: casePageWords['zh-CN'] }, en: { casePage: casePageWords.en } });
+
+/** The case page's supervisor panels (cases/SupervisorPanels.tsx): their words live in supervisorPanelsWords.ts. */
+addTranslations('cases', { 'zh-CN': { supervisorPanels: supervisorPanelsWords['zh-CN'] }, en: { supervisorPanels: supervisorPanelsWords.en } });
