@@ -40,7 +40,10 @@ export function showProblemOnForm(form: FormInstance, problem: unknown): Problem
         break;
       }
     }
-    if (found) known.push({ name, errors: [e.detail] });
+    // Two errors of one field (too long, and a control character) are both shown beside it.
+    const same = known.find((k) => k.name.join('/') === name.join('/'));
+    if (found && same) same.errors.push(e.detail);
+    else if (found) known.push({ name, errors: [e.detail] });
     else unknown.push(e);
   }
   form.setFields(known);
