@@ -48,6 +48,10 @@ function useFormAction(form: FormInstance | undefined, id: string, done: string)
   return { run, busy, problem, clear: () => setProblem(undefined) };
 }
 
+/** A field's API error goes once the user edits the field. */
+const clearErrorsOnEdit = (form: FormInstance) => (changed: Record<string, unknown>) =>
+  form.setFields(Object.keys(changed).map((name) => ({ name, errors: [] })));
+
 function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
   return (
     <Card size="small" style={{ marginBottom: 16 }} data-testid={testId} title={<Typography.Title level={3} style={{ fontSize: 16, margin: 0 }}>{title}</Typography.Title>}>
@@ -112,7 +116,7 @@ function ReasonForm(props: { id: string; testId: string; title: string; hint: st
     <Section title={props.title} testId={props.testId}>
       <Typography.Paragraph type="secondary">{props.hint}</Typography.Paragraph>
       <ProblemAlert problem={action.problem} onClose={action.clear} />
-      <Form form={form} layout="vertical" initialValues={{ reason: '' }} onFinish={(v) => void action.run((params) => props.send(params, v.reason ?? ''))}>
+      <Form form={form} layout="vertical" onValuesChange={clearErrorsOnEdit(form)} initialValues={{ reason: '' }} onFinish={(v) => void action.run((params) => props.send(params, v.reason ?? ''))}>
         <Form.Item name="reason" label={props.label}>
           <Input.TextArea rows={3} />
         </Form.Item>
@@ -153,6 +157,7 @@ function Report({ id }: { id: string }) {
       <Form
         form={form}
         layout="vertical"
+        onValuesChange={clearErrorsOnEdit(form)}
         initialValues={{ outcome: undefined, note: '' }}
         onFinish={(v) => void action.run((params) => mutation.mutateAsync({ params, body: { outcome: v.outcome!, note: v.note ?? '' } }))}
       >
@@ -181,6 +186,7 @@ function Feedback({ id }: { id: string }) {
       <Form
         form={form}
         layout="vertical"
+        onValuesChange={clearErrorsOnEdit(form)}
         initialValues={{ score: undefined, comment: '' }}
         onFinish={(v) =>
           void action.run((params) => mutation.mutateAsync({ params, body: { score: v.score!, ...(v.comment?.trim() ? { comment: v.comment } : {}) } }))
@@ -236,6 +242,7 @@ function Decision({ whistle, call }: { whistle: Whistle; call: Call }) {
       <Form
         form={form}
         layout="vertical"
+        onValuesChange={clearErrorsOnEdit(form)}
         initialValues={{ decision: undefined, note: '' }}
         onFinish={(v) =>
           void action.run((params) =>
