@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { stations, subdistricts } from '../db/schema';
@@ -232,6 +233,36 @@ describe('HTTP API against the real worker', () => {
       expect(accept.status).toBe(400); // a repeated parameter is ambiguous
       const closed = await api(stack, 'GET', '/api/cases?stage=closed', { token: staff });
       expect(closed.body.items).toEqual([]);
+    });
+
+    it('sorts by next deadline on request: soonest first across pages, cases without one last; cursors of one order are refused by the other', async () => {
+      // Different deadline classes give different next deadlines (emergency: hours; general: days).
+      await Promise.all(
+        ['emergency', 'general', 'utilities'].map((deadlineClass) =>
+          api(stack, 'POST', '/api/cases', { token: staff, headers: { 'Idempotency-Key': crypto.randomUUID() }, body: demand({ deadlineClass, resident: { name: `Sort ${deadlineClass}` } }) }),
+        ),
+      );
+      const all: { id: string; nextDueAt?: string }[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api(stack, 'GET', `/api/cases?sort=next-deadline&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: staff });
+        expect(page.status).toBe(200);
+        all.push(...page.body.items);
+        cursor = page.body.nextCursor;
+        if (cursor) expectProblem(await api(stack, 'GET', `/api/cases?limit=2&cursor=${cursor}`, { token: staff }), 400, { detail: /cursor/ });
+      } while (cursor);
+      expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
+      const newest = await api(stack, 'GET', '/api/cases?limit=100', { token: staff });
+      expect(all.length).toBe(newest.body.items.length);
+      const dues = all.map((c) => c.nextDueAt ?? null);
+      const firstNone = dues.indexOf(null);
+      const withDue = firstNone === -1 ? dues : dues.slice(0, firstNone);
+      expect(withDue.length).toBeGreaterThanOrEqual(3);
+      expect([...withDue].sort()).toEqual(withDue);
+      if (firstNone !== -1) expect(dues.slice(firstNone).every((d) => d === null)).toBe(true);
+      const newestCursor = (await api(stack, 'GET', '/api/cases?limit=1', { token: staff })).body.nextCursor;
+      expectProblem(await api(stack, 'GET', `/api/cases?sort=next-deadline&cursor=${newestCursor}`, { token: staff }), 400, { detail: /cursor/ });
+      expectProblem(await api(stack, 'GET', '/api/cases?sort=oldest', { token: staff }), 400, { detail: /sort/ });
     });
 
     it('shows staff only their station and a supervisor the stations of their subdistrict', async () => {

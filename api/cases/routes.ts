@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { recordCaseOpenedActivity } from '../../activities/case/activities';
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { Router } from 'express';
 import { isHttpError } from 'http-errors';
 import { z } from 'zod';
@@ -62,6 +62,13 @@ export const ListCasesQuery = z.strictObject({
   partnerUnreachable: z.preprocess(
     emptyIsAbsent,
     z.enum(['true', 'false']).optional().meta({ description: 'Only cases with (true) or without (false) a notice that reached no partner channel' }),
+  ),
+  sort: z.preprocess(
+    emptyIsAbsent,
+    z
+      .enum(['newest', 'next-deadline'])
+      .optional()
+      .meta({ description: 'newest (default): the latest opened first; next-deadline: the soonest next deadline first (overdue ones first), cases without one (closed) last' }),
   ),
   ...pageQuery,
 });
@@ -333,6 +340,12 @@ async function openDemand(
 
 /** Keyset pagination on (openedAt desc, id desc). */
 const caseCursor = cursorCodec<{ openedAt: Date; id: string }>({ openedAt: cursorPart.instant, id: cursorPart.id(caseIdPattern) });
+/** Keyset pagination on (nextDueAt asc, nulls last; id asc), tagged so that a cursor of the other order is refused. */
+const deadlineCursor = cursorCodec<{ order: string; nextDueAt: Date | null; id: string }>({
+  order: cursorPart.id(/^next-deadline$/),
+  nextDueAt: cursorPart.optionalInstant,
+  id: cursorPart.id(caseIdPattern),
+});
 
 /* ---------- routes ---------- */
 
@@ -378,7 +391,15 @@ export function casesRouter(deps: AppDeps): Router {
     if (q.category) where.push(eq(cases.category, q.category));
     if (q.overdue) where.push(eq(cases.overdue, q.overdue === 'true'));
     if (q.partnerUnreachable) where.push(eq(cases.partnerUnreachable, q.partnerUnreachable === 'true'));
-    if (q.cursor) {
+    const byDeadline = q.sort === 'next-deadline';
+    if (q.cursor && byDeadline) {
+      const c = deadlineCursor.decode(q.cursor);
+      where.push(
+        c.nextDueAt === null
+          ? and(isNull(cases.nextDueAt), gt(cases.id, c.id))
+          : or(gt(cases.nextDueAt, c.nextDueAt), and(eq(cases.nextDueAt, c.nextDueAt), gt(cases.id, c.id)), isNull(cases.nextDueAt)),
+      );
+    } else if (q.cursor) {
       const c = caseCursor.decode(q.cursor);
       where.push(or(lt(cases.openedAt, c.openedAt), and(eq(cases.openedAt, c.openedAt), lt(cases.id, c.id))));
     }
@@ -386,13 +407,18 @@ export function casesRouter(deps: AppDeps): Router {
       .select()
       .from(cases)
       .where(and(...where))
-      .orderBy(desc(cases.openedAt), desc(cases.id))
+      .orderBy(...(byDeadline ? [sql`${cases.nextDueAt} asc nulls last`, asc(cases.id)] : [desc(cases.openedAt), desc(cases.id)]))
       .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     res.json({
       items: page.map((r) => listItem(deps, r)),
-      nextCursor: rows.length > q.limit && last ? caseCursor.encode(last) : undefined,
+      nextCursor:
+        rows.length > q.limit && last
+          ? byDeadline
+            ? deadlineCursor.encode({ order: 'next-deadline', nextDueAt: last.nextDueAt, id: last.id })
+            : caseCursor.encode(last)
+          : undefined,
     });
   });
 

@@ -14,7 +14,7 @@ import './i18n';
 /**
  * The cases a user may see (GET /api/cases: staff their station's, supervisors their subdistrict's, admins
  * all), filtered as the API filters (stage, category, overdue, station), a page at a time by the API's cursor,
- * sorted on the page by the next deadline with a live countdown; polled every 5 s so new work shows up.
+ * the soonest next deadline first (the API's sort=next-deadline) with a live countdown; polled every 5 s.
  */
 
 type Item = Schemas['CaseListItem'];
@@ -49,7 +49,8 @@ export default function CasesPage() {
   const { t } = useTranslation('cases');
   const local = useLocalName();
   const me = useMe();
-  const [filters, setFilters] = useState<Omit<Filters, 'cursor' | 'limit'>>({});
+  // The API orders by the next deadline (soonest, overdue first; closed last) across pages, not just this one.
+  const [filters, setFilters] = useState<Omit<Filters, 'cursor' | 'limit'>>({ sort: 'next-deadline' });
   // The cursors of the pages visited: the last one is the page shown (undefined: the first page).
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];

@@ -5372,6 +5372,8 @@ export interface operations {
                 overdue?: "true" | "false";
                 /** @description Only cases with (true) or without (false) a notice that reached no partner channel */
                 partnerUnreachable?: "true" | "false";
+                /** @description newest (default): the latest opened first; next-deadline: the soonest next deadline first (overdue ones first), cases without one (closed) last */
+                sort?: "newest" | "next-deadline";
                 limit?: number;
                 /** @description The previous page's `nextCursor`, exactly as returned: opaque, it is only ever a value this list gave; anything else is a 400 naming the cursor */
                 cursor?: string;
