@@ -12,6 +12,7 @@ import { allowedActions, type CaseAction, type CaseView, sixStages } from './cas
 import { CaseTimeline, Commitments, Plans, Records, Section, Tasks, Whistles } from './CaseSections';
 import { CaseDiagnostics, CaseInterventions } from './SupervisorPanels';
 import { useInvalidateCase } from './ActionModal';
+import { useCachedNames } from './masterData';
 
 /**
  * The case page (/cases/:id): one request for the case (polled every 5 s: the workflow moves on its own —
@@ -127,13 +128,13 @@ function StatusTags({ view }: { view: CaseView }) {
         </Tag>
       )}
       {view.overdue && (
-        <Tag icon={<ExclamationCircleOutlined aria-hidden />} color="error">
+        <Tag icon={<ExclamationCircleOutlined aria-hidden />} color="error" style={{ color: '#a8071a' }}>
           {t('casePage.status.overdue')}
         </Tag>
       )}
       {view.awaitingRevision && <Tag icon={<WarningOutlined aria-hidden />}>{t('casePage.status.awaitingRevision')}</Tag>}
       {view.partnerUnreachable && (
-        <Tag icon={<WarningOutlined aria-hidden />} color="warning">
+        <Tag icon={<WarningOutlined aria-hidden />} color="warning" style={{ color: '#874d00' }}>
           {t('casePage.status.partnerUnreachable')}
         </Tag>
       )}
@@ -143,9 +144,10 @@ function StatusTags({ view }: { view: CaseView }) {
 
 function Header({ view }: { view: CaseView }) {
   const { t } = useTranslation('cases');
+  const names = useCachedNames();
   return (
     <Descriptions size="small" bordered column={{ xs: 1, md: 2, xl: 3 }} style={{ marginTop: 16 }} data-testid="case-header">
-      <Descriptions.Item label={t('casePage.header.service')}>{view.serviceCode}</Descriptions.Item>
+      <Descriptions.Item label={t('casePage.header.service')}>{names.service(view.serviceCode)}</Descriptions.Item>
       <Descriptions.Item label={t('casePage.header.category')}>{t(`casePage.categories.${view.category}`)}</Descriptions.Item>
       <Descriptions.Item label={t('casePage.header.channel')}>{t(`casePage.channels.${view.channel}`)}</Descriptions.Item>
       <Descriptions.Item label={t('casePage.header.openedAt')}>{formatTime(view.openedAt)}</Descriptions.Item>

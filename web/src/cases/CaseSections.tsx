@@ -4,6 +4,7 @@ import type { Schemas } from '../shared/api';
 import { useTranslation } from '../shared/i18n';
 import { Countdown, formatTime } from '../shared/time';
 import type { CaseView } from './caseActions';
+import { useCachedNames } from './masterData';
 
 /** The parts of the case page that show what the case holds: commitments, tasks, plans, whistles, records, timeline. */
 
@@ -75,12 +76,12 @@ export function Commitments({ view }: { view: CaseView }) {
               return (
                 <Space size={4} wrap>
                   {c.breachedAt && (
-                    <Tag color="error" icon={<ExclamationCircleOutlined aria-hidden />}>
+                    <Tag color="error" style={{ color: '#a8071a' }} icon={<ExclamationCircleOutlined aria-hidden />}>
                       {t('casePage.commitments.breached', { time: formatTime(c.breachedAt) })}
                     </Tag>
                   )}
                   {percent !== undefined && !c.breachedAt && (
-                    <Tag color="warning" icon={<WarningOutlined aria-hidden />}>
+                    <Tag color="warning" style={{ color: '#874d00' }} icon={<WarningOutlined aria-hidden />}>
                       {t('casePage.commitments.warning', { percent })}
                     </Tag>
                   )}
@@ -97,9 +98,11 @@ export function Commitments({ view }: { view: CaseView }) {
 
 export function AssigneeName({ assignee }: { assignee: Schemas['Assignee'] }) {
   const { t } = useTranslation('cases');
+  const names = useCachedNames();
+  const name = assignee.kind === 'partner' ? names.partner(assignee.id) : assignee.kind === 'department' ? names.department(assignee.id) : assignee.id;
   return (
     <span>
-      {t(`casePage.assigneeKinds.${assignee.kind}`)} · {assignee.id}
+      {t(`casePage.assigneeKinds.${assignee.kind}`)} · {name}
     </span>
   );
 }
@@ -125,8 +128,7 @@ export function Tasks({ view, onComplete }: { view: CaseView; onComplete?: (task
             key: 'status',
             render: (_, x) => (
               <Space size={4} wrap>
-                <span>{t(`casePage.tasks.statuses.${x.status}`)}</span>
-                {x.outcome && <span>· {t(`casePage.tasks.outcomes.${x.outcome}`)}</span>}
+                <span>{x.status === 'completed' && x.outcome ? t(`casePage.tasks.outcomes.${x.outcome}`) : t(`casePage.tasks.statuses.${x.status}`)}</span>
                 {x.acceptedAt && x.status === 'open' && <Tag icon={<CheckCircleOutlined aria-hidden />}>{t('casePage.tasks.accepted')}</Tag>}
               </Space>
             ),
@@ -182,7 +184,10 @@ export function Whistles({ view }: { view: CaseView }) {
   const { t } = useTranslation('cases');
   type Escalation = NonNullable<CaseView['escalations']>[number];
   const escalations = view.escalations ?? [];
+  const names = useCachedNames();
+  const { i18n } = useTranslation('cases');
   if (escalations.length === 0) return null;
+  const reason = (r: string) => (i18n.exists(`cases:casePage.whistleReasons.${r}`) ? t(`casePage.whistleReasons.${r}`) : r);
   return (
     <Section title={t('casePage.sections.whistles')}>
       <Table<Escalation>
@@ -195,9 +200,9 @@ export function Whistles({ view }: { view: CaseView }) {
           { title: t('casePage.whistles.id'), dataIndex: 'id' },
           { title: t('casePage.whistles.whistle'), dataIndex: 'whistleId', render: (w?: string) => w ?? '—' },
           { title: t('casePage.whistles.status'), dataIndex: 'status', render: (s: Escalation['status']) => t(`casePage.whistles.statuses.${s}`) },
-          { title: t('casePage.whistles.departments'), dataIndex: 'departments', render: (d?: string[]) => d?.join('、') ?? '—' },
-          { title: t('casePage.whistles.lead'), dataIndex: 'lead', render: (l?: string) => l ?? '—' },
-          { title: t('casePage.whistles.reason'), dataIndex: 'reason' },
+          { title: t('casePage.whistles.departments'), dataIndex: 'departments', render: (d?: string[]) => d?.map(names.department).join('、') ?? '—' },
+          { title: t('casePage.whistles.lead'), dataIndex: 'lead', render: (l?: string) => (l ? names.department(l) : '—') },
+          { title: t('casePage.whistles.reason'), dataIndex: 'reason', render: reason },
         ]}
       />
     </Section>
