@@ -57,6 +57,15 @@ const fieldErrors = (page: Page, scope: string, label: string) =>
     .filter({ has: page.locator('.ant-form-item-label label', { hasText: new RegExp(`^${label}$`) }) })
     .locator('.ant-form-item-explain-error');
 
+/**
+ * axe's serious violations once antd's field-error animations have settled: a message fading in or out is
+ * half-transparent, and axe would measure its contrast mid-way.
+ */
+async function violations(page: Page) {
+  await page.locator('[class*="ant-form-show-help-item-appear"], [class*="ant-form-show-help-item-enter"], [class*="ant-form-show-help-item-leave"]').first().waitFor({ state: 'detached' });
+  return seriousViolations(page);
+}
+
 /** Waits until the inbox's list of `state` has loaded (not merely rendered empty while loading). */
 const loaded = (page: Page, state: string) => page.locator(`[data-testid="list-${state}"][aria-busy="false"]`).waitFor();
 
@@ -71,7 +80,7 @@ test('a department with its inbox open sees a new whistle appear without a reloa
   await page.getByRole('heading', { level: 1, name: '部门待办：吹哨报到' }).waitFor();
   await loaded(page, 'awaiting-check-in');
   await page.getByText('暂无待报到的吹哨').waitFor();
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
 
   // The station blows a whistle to housing (co-handler) and water (lead).
   const blown = await api(stack, 'POST', `/api/cases/${caseId}/whistles`, {
@@ -94,7 +103,7 @@ test('a department with its inbox open sees a new whistle appear without a reloa
   await row.getByText(/剩余/).waitFor(); // the live countdown to the 30-minute check-in
   expect(await row.getByRole('link', { name: caseId, exact: true }).count()).toBe(0); // departments never get the case
   expect(await page.getByTestId('tab-awaiting-check-in').innerText()).toMatch(/待报到\s*1/);
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
   await saveScreenshot(page, 'department-inbox');
 
   // The whistle page: the matter, both departments' calls, the timeline; for housing only check-in and dispute.
@@ -108,7 +117,7 @@ test('a department with its inbox open sees a new whistle appear without a reloa
   expect(await page.getByRole('link', { name: caseId, exact: true }).count()).toBe(0);
   expect(await page.getByTestId('report').count()).toBe(0);
   expect(await page.getByTestId('closure').count()).toBe(0);
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
 
   await page.getByTestId('check-in').getByRole('button', { name: /^报\s?到$/ }).click();
   await calls.getByRole('row').filter({ hasText: '住房和城乡建设' }).getByText('已报到').waitFor();
@@ -122,7 +131,7 @@ test('a department with its inbox open sees a new whistle appear without a reloa
   expect(await fieldErrors(page, 'report', '办理结果').count()).toBe(1);
   await report.getByRole('radio', { name: '已解决' }).check();
   await report.getByLabel('办理情况说明').fill('已联合清运，增设两个垃圾桶');
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
   await saveScreenshot(page, 'whistle-page');
   await report.getByRole('button', { name: '提交办理结果' }).click();
   await calls.getByRole('row').filter({ hasText: '住房和城乡建设' }).getByText('已反馈').waitFor();
@@ -166,7 +175,7 @@ test('a department the whistle does not call: nothing in its inbox, and a clear 
   await page.getByText(`Department urban-management is not called by whistle ${whistleId}`).waitFor();
   await page.getByRole('link', { name: '返回首页' }).waitFor();
   expect(await page.getByText(matter).count()).toBe(0);
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
 
   // A whistle that does not exist: a clear 404.
   await page.goto(`${stack.url}/console/whistles/${caseId}-W99`);
@@ -187,7 +196,7 @@ test("a dispute's reason the API refuses is shown beside the field; the supervis
   await dispute.getByLabel('异议理由').fill('水'.repeat(1001));
   await dispute.getByRole('button', { name: '提出异议' }).click();
   await reasonErrors.getByText('must be at most 1000 characters').waitFor();
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
   // Nothing was recorded by the refused attempts; the page is still usable.
   expect((await api(stack, 'GET', `/api/whistles/${whistleId}`, { token: more.water })).body.calls.find((c: { departmentId: string }) => c.departmentId === 'water').disputes).toEqual([]);
   const reason = "垃圾清运属城管职责 💧 '; DROP TABLE whistles; --";
@@ -206,7 +215,7 @@ test("a dispute's reason the API refuses is shown beside the field; the supervis
   const decision = sup.page.getByTestId('decision-water');
   await decision.getByText(reason).waitFor();
   await sup.page.getByText(beijing(blownAt)).first().waitFor();
-  expect(await seriousViolations(sup.page)).toEqual([]);
+  expect(await violations(sup.page)).toEqual([]);
   await decision.getByRole('radio', { name: 'Insist it is theirs' }).check();
   await decision.getByRole('button', { name: 'Decide on the dispute' }).click();
   await sup.page.getByTestId('calls').getByRole('row').filter({ hasText: 'Water Affairs' }).getByText("Supervisor's decision: Insist it is theirs").waitFor();
