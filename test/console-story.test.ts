@@ -154,7 +154,7 @@ test('the story, across roles, in the browser', async () => {
   await axe(page);
   await submit(page);
   await dialog(page).waitFor({ state: 'detached' });
-  await page.getByTestId('whistles').getByRole('row', { name: /housing、water/ }).getByText('部门办理中').waitFor();
+  await page.getByTestId('whistles').getByRole('row', { name: /住房和城乡建设、水务/ }).getByText('部门办理中').waitFor();
   await caseTimeline(page).getByText('吹哨', { exact: true }).waitFor();
   const view = (await api(stack, 'GET', `/api/cases/${caseId}`, { token: tokens.staff })).body;
   expect(view).toMatchObject({ serviceCode: 'stairwell-pipe-burst', resident: { name: '刘桂芳' } });
