@@ -92,7 +92,7 @@ export function App() {
   const zh = i18n.language !== 'en';
   dayjs.locale(zh ? 'zh-cn' : 'en');
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322', colorTextDescription: 'rgba(0, 0, 0, 0.65)', colorTextTertiary: 'rgba(0, 0, 0, 0.65)', colorTextPlaceholder: '#6b6b6b' } }}>
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322', colorTextDescription: 'rgba(0, 0, 0, 0.65)', colorTextTertiary: 'rgba(0, 0, 0, 0.65)', colorTextPlaceholder: '#6b6b6b', colorTextQuaternary: 'rgba(0, 0, 0, 0.6)', colorPrimaryHover: '#003eb3' } }}>
       <AntApp>
         <BrowserRouter basename="/console">{!token ? <SignIn /> : loading || !me ? <Loading /> : <Shell />}</BrowserRouter>
       </AntApp>
