@@ -1,10 +1,11 @@
 import { Button, Checkbox, DatePicker, Form, Input, Radio, Select, Space } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
-import { $api, fetchClient, idempotencyKey, type Schemas } from '../shared/api';
+import { fetchClient, idempotencyKey, type Schemas } from '../shared/api';
 import { useTranslation } from '../shared/i18n';
 import { useMe } from '../shared/session';
-import { ActionModal, answered, beijingIso, beijingWall, nameOf, optional } from './ActionModal';
+import { ActionModal, answered, beijingIso, beijingWall, optional } from './ActionModal';
+import { nameOf, useDepartments, usePartners, useUrgencies } from './masterData';
 import { closureResolutions, type CaseView } from './caseActions';
 
 /** The case's actions, one form each (see ActionModal): the bodies are the API's schemas, named as the API names them. */
@@ -17,11 +18,6 @@ interface FormProps {
 const key = () => ({ 'Idempotency-Key': idempotencyKey() });
 const path = (id: string) => ({ path: { id }, header: key() });
 type TransferTarget = Schemas['TransferTarget'];
-
-/** The departments of the caller's scope, for transfers, tasks and whistles (fetched when a form opens). */
-function useDepartments() {
-  return $api.useQuery('get', '/api/departments', {}, { staleTime: 60_000 }).data?.items ?? [];
-}
 
 function transferTarget(v: Record<string, unknown>): TransferTarget | undefined {
   if (v.transferKind === 'department') return { kind: 'department', id: v.transferDepartment as string };
@@ -169,7 +165,7 @@ export function PlanForm({ view, onClose, revision }: FormProps & { revision: bo
   const me = useMe();
   const [form] = Form.useForm();
   const departments = useDepartments();
-  const partners = $api.useQuery('get', '/api/partners', { params: { query: { active: 'true', limit: 100 } } }, { staleTime: 60_000 }).data?.items ?? [];
+  const partners = usePartners();
   const open = (view.tasks ?? []).filter((x) => x.status === 'open');
   const initialTasks = revision
     ? open.map((x) => ({ id: x.id, title: x.title, assignee: `${x.assignee.kind}:${x.assignee.id}`, dueAt: dayjsWall(x.dueAt) }))
@@ -410,7 +406,7 @@ export function WhistleForm({ view, onClose }: FormProps) {
   const { t } = useTranslation('cases');
   const [form] = Form.useForm();
   const departments = useDepartments();
-  const urgencies = $api.useQuery('get', '/api/whistle-urgencies', {}, { staleTime: 60_000 }).data?.items ?? [];
+  const urgencies = useUrgencies();
   const called = (Form.useWatch('departments', form) as string[] | undefined) ?? [];
   const proposed = (view.escalations ?? []).find((e) => e.status === 'proposed');
   return (

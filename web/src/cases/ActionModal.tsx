@@ -3,7 +3,6 @@ import { App, Form, Modal, type FormInstance } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from '../shared/i18n';
 import { ProblemAlert, showProblemOnForm } from '../shared/problems';
-import { currentLanguage } from '../shared/i18n';
 import { beijing, dayjs } from '../shared/time';
 import type { Dayjs } from 'dayjs';
 
@@ -88,7 +87,6 @@ export function optional(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** A master-data record's name in the current language. */
-export function nameOf(x: { name: string; nameZh?: string }): string {
-  return currentLanguage() === 'zh-CN' ? (x.nameZh ?? x.name) : x.name;
-}
+
+/** Kept for the supervisors' panels, which import it from here. */
+export { nameOf } from './masterData';
