@@ -7,7 +7,8 @@ import { api, eventually, useStack } from './helpers/stack';
  * within seconds without a reload; the department opens it, checks in and reports; a department the whistle
  * does not call sees nothing in its inbox and a clear 403 on the whistle's page; a dispute's reason refused by
  * the API (empty, control characters, too long) is shown beside the field; the supervisor decides on the
- * dispute in English. zh-CN labels, Beijing times, the English switch, axe on every page. Debian's Chromium
+ * dispute in English; once the whistle is completed, the station's staff rate a department (an over-long comment
+ * refused beside the field first) and the department's assessment counts it. zh-CN labels, Beijing times, the English switch, axe on every page. Debian's Chromium
  * against the real stack.
  */
 const { stack, tokens } = useStack({}, { timeout: 120_000 });
@@ -229,4 +230,60 @@ test("a dispute's reason the API refuses is shown beside the field; the supervis
     return water.disputes[0]?.decision === 'insist' && water;
   });
   expect(insisted.disputes[0]).toMatchObject({ reason, decision: 'insist' });
+}, 180_000);
+
+test("once the whistle is completed, the station's staff rate the departments: an over-long comment refused beside the field, then a rating the department's assessment counts", async () => {
+  // Water (the lead, insisted on) checks in and reports: with housing's report in, the whistle is completed.
+  expect((await api(stack, 'POST', `/api/whistles/${whistleId}/check-in`, { token: more.water, body: {} })).status).toBe(200);
+  expect((await api(stack, 'POST', `/api/whistles/${whistleId}/report`, { token: more.water, body: { outcome: 'done', note: '已清运' } })).status).toBe(200);
+  await eventually(async () => (await api(stack, 'GET', `/api/whistles/${whistleId}`, { token: tokens.staff })).body.status === 'completed', 30_000, 'the whistle to be completed');
+
+  const { page, context, errors } = await openConsole(browser, stack.url, tokens.staff, { path: `/whistles/${whistleId}` });
+  await page.getByRole('heading', { level: 2, name: '站点评价' }).waitFor();
+  const rating = page.getByTestId('rating-housing');
+  await rating.getByRole('heading', { name: '评价住房和城乡建设的办理情况' }).waitFor();
+  await page.getByTestId('rating-water').waitFor(); // each called department has its own rating
+  expect(await page.getByTestId('closure').count()).toBe(0); // staff do not close whistles
+  expect(await violations(page)).toEqual([]);
+
+  // A 2 001-character comment with a control character: the API's 400 beside the comment; nothing recorded.
+  await rating.locator('label').filter({ hasText: /^4$/ }).click(); // a button-style radio: its input is hidden
+  await rating.getByLabel('评价意见').fill(`响应及时\u0007${'好'.repeat(2001)}`);
+  await rating.getByRole('button', { name: '评价住房和城乡建设的办理情况' }).click();
+  const commentErrors = fieldErrors(page, 'rating-housing', '评价意见');
+  await commentErrors.getByText('must be at most 2000 characters').waitFor();
+  await commentErrors.getByText(/must not contain a control character \(U\+0007 at position 4\)/).waitFor();
+  expect(await fieldErrors(page, 'rating-housing', '评分（1–5）').count()).toBe(0);
+  expect(await violations(page)).toEqual([]);
+  const refused = await api(stack, 'GET', `/api/whistles/${whistleId}`, { token: tokens.staff });
+  expect(refused.body.calls.find((c: { departmentId: string }) => c.departmentId === 'housing').rating).toBeUndefined();
+
+  // A valid rating: shown on the page, the form for housing gone, water's still there.
+  const comment = "报到迅速，清运彻底 👍 '; DROP TABLE whistle_calls; --";
+  await rating.getByLabel('评价意见').fill(comment);
+  await rating.getByRole('button', { name: '评价住房和城乡建设的办理情况' }).click();
+  await page.getByTestId('rated-housing').getByText('住房和城乡建设：4 分').waitFor();
+  await page.getByTestId('rated-housing').getByText(comment, { exact: false }).waitFor();
+  expect(await page.getByTestId('rating-housing').count()).toBe(0);
+  await page.getByTestId('rating-water').waitFor();
+  await page.getByTestId('timeline-event').filter({ hasText: '评价' }).filter({ hasText: '住房和城乡建设' }).first().waitFor();
+  expect(await violations(page)).toEqual([]);
+  await saveScreenshot(page, 'whistle-rating');
+  expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  await context.close();
+
+  const view = await api(stack, 'GET', `/api/whistles/${whistleId}`, { token: tokens.staff });
+  expect(view.body.calls.find((c: { departmentId: string }) => c.departmentId === 'housing').rating).toMatchObject({ score: 4, comment });
+
+  // The department's assessment counts the station's rating.
+  const day = 86_400_000;
+  const period = `from=${new Date(Date.parse(blownAt) - day).toISOString()}&to=${new Date(Date.parse(blownAt) + day).toISOString()}`;
+  const assessment = await eventually(async () => {
+    const r = await api(stack, 'GET', `/api/departments/housing/assessment?${period}`, { token: tokens.housing });
+    expect(r.status).toBe(200);
+    return r.body.ratings.count === 1 && r.body;
+  }, 30_000, "housing's assessment to count the rating");
+  expect(assessment.ratings).toEqual({ count: 1, average: 4 });
+  const water = await api(stack, 'GET', `/api/departments/water/assessment?${period}`, { token: tokens.supervisor });
+  expect(water.body.ratings).toEqual({ count: 0, average: null });
 }, 180_000);

@@ -5,7 +5,7 @@ import { useTranslation } from '../shared/i18n';
 import { ProblemPage } from '../shared/problems';
 import { useMe } from '../shared/session';
 import { Countdown, formatTime } from '../shared/time';
-import { DepartmentActions, SupervisorActions } from './actions';
+import { DepartmentActions, StationRatings, SupervisorActions } from './actions';
 import { OverdueTag, warnReport } from './InboxPage';
 import { useDepartmentNames, useUrgencyNames } from './names';
 import './i18n';
@@ -30,6 +30,9 @@ export default function WhistlePage() {
   const whistle = query.data;
   const myCall = me.role === 'department' ? whistle.calls.find((c) => c.departmentId === me.department?.id) : undefined;
   const supervises = me.role === 'supervisor' || me.role === 'admin';
+  // Who may rate the departments (api/http/authorization.ts): the whistle's station's staff, its subdistrict's supervisor, an admin.
+  const rates =
+    (me.role === 'staff' && me.station?.id === whistle.stationId) || (me.role === 'supervisor' && me.subdistrict?.id === whistle.subdistrictId) || me.role === 'admin';
   return (
     <>
       <Typography.Title level={1} style={{ fontSize: 24 }}>
@@ -45,6 +48,11 @@ export default function WhistlePage() {
       {supervises && whistle.live && whistle.status === 'open' && (
         <Card style={{ marginBottom: 16 }} title={<Typography.Title level={2} style={{ fontSize: 18, margin: 0 }}>{t('page.supervisor')}</Typography.Title>}>
           <SupervisorActions whistle={whistle} />
+        </Card>
+      )}
+      {rates && whistle.live && whistle.status !== 'open' && (
+        <Card style={{ marginBottom: 16 }} title={<Typography.Title level={2} style={{ fontSize: 18, margin: 0 }}>{t('page.ratings')}</Typography.Title>}>
+          <StationRatings whistle={whistle} />
         </Card>
       )}
       <Calls whistle={whistle} />

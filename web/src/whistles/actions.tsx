@@ -10,7 +10,7 @@ import './i18n';
 /**
  * The actions on a whistle, each shown only when the whistle's state allows it (the workflow still judges):
  * the called department's check-in, dispute, report and feedback; the supervisor's decision on a dispute and
- * closure. Every form sends what the user typed, unchecked here, and shows the API's errors beside the fields.
+ * closure; the station's rating of each department. Every form sends what the user typed, unchecked here, and shows the API's errors beside the fields.
  */
 
 type Whistle = Schemas['WhistleView'];
@@ -175,22 +175,22 @@ function Report({ id }: { id: string }) {
   );
 }
 
-function Feedback({ id }: { id: string }) {
+type Scored = { score: number; comment?: string };
+
+/** A score (1–5) with an optional comment: the department's feedback on a whistle, the station's rating of a department. */
+function ScoreForm(props: { id: string; testId: string; title: string; done: string; send: (params: Params, body: Scored) => Promise<Whistle> }) {
   const { t } = useTranslation('whistles');
   const [form] = Form.useForm<{ score?: number; comment: string }>();
-  const mutation = $api.useMutation('post', '/api/whistles/{id}/feedback');
-  const action = useFormAction(form, id, t('actions.feedbackGiven'));
+  const action = useFormAction(form, props.id, props.done);
   return (
-    <Section title={t('actions.feedback')} testId="feedback">
+    <Section title={props.title} testId={props.testId}>
       <ProblemAlert problem={action.problem} onClose={action.clear} />
       <Form
         form={form}
         layout="vertical"
         onValuesChange={clearErrorsOnEdit(form)}
         initialValues={{ score: undefined, comment: '' }}
-        onFinish={(v) =>
-          void action.run((params) => mutation.mutateAsync({ params, body: { score: v.score!, ...(v.comment?.trim() ? { comment: v.comment } : {}) } }))
-        }
+        onFinish={(v) => void action.run((params) => props.send(params, { score: v.score!, ...(v.comment?.trim() ? { comment: v.comment } : {}) }))}
       >
         <Form.Item name="score" label={t('actions.feedbackScore')}>
           <Radio.Group aria-label={t('actions.feedbackScore')} optionType="button" options={[1, 2, 3, 4, 5].map((n) => ({ value: n, label: String(n) }))} />
@@ -199,10 +199,60 @@ function Feedback({ id }: { id: string }) {
           <Input.TextArea rows={2} />
         </Form.Item>
         <Button htmlType="submit" type="primary" loading={action.busy}>
-          {t('actions.feedback')}
+          {props.title}
         </Button>
       </Form>
     </Section>
+  );
+}
+
+function Feedback({ id }: { id: string }) {
+  const { t } = useTranslation('whistles');
+  const mutation = $api.useMutation('post', '/api/whistles/{id}/feedback');
+  return <ScoreForm id={id} testId="feedback" title={t('actions.feedback')} done={t('actions.feedbackGiven')} send={(params, body) => mutation.mutateAsync({ params, body })} />;
+}
+
+/* ---------- the station (or its supervisor) rating the departments ---------- */
+
+/** A department released or replaced on its dispute has nothing to rate (the workflow refuses it). */
+const upheld = (c: Call) => c.disputes.some((d) => d.decision === 'release' || d.decision === 'replace');
+
+/**
+ * The station's rating of each called department's response (双向考核): once the whistle is completed and
+ * until its rating window closes, one rating per department; ratings already given are shown.
+ */
+export function StationRatings({ whistle }: { whistle: Whistle }) {
+  const { t } = useTranslation('whistles');
+  const names = useDepartmentNames();
+  const rated = whistle.calls.filter((c) => c.rating);
+  const open = whistle.status === 'completed' ? whistle.calls.filter((c) => !c.rating && !upheld(c)) : [];
+  return (
+    <>
+      {rated.map((c) => (
+        <Typography.Paragraph key={c.departmentId} data-testid={`rated-${c.departmentId}`}>
+          {t('actions.stationRating', { department: names.name(c.departmentId), score: c.rating!.score })}
+          {c.rating!.comment && <Typography.Text type="secondary">{` · ${c.rating!.comment}`}</Typography.Text>}
+        </Typography.Paragraph>
+      ))}
+      {open.map((c) => (
+        <Rating key={c.departmentId} id={whistle.id} departmentId={c.departmentId} department={names.name(c.departmentId)} />
+      ))}
+      {open.length === 0 && rated.length === 0 && <Typography.Paragraph type="secondary">{t('actions.nothingToRate')}</Typography.Paragraph>}
+    </>
+  );
+}
+
+function Rating({ id, departmentId, department }: { id: string; departmentId: string; department: string }) {
+  const { t } = useTranslation('whistles');
+  const mutation = $api.useMutation('post', '/api/whistles/{id}/ratings');
+  return (
+    <ScoreForm
+      id={id}
+      testId={`rating-${departmentId}`}
+      title={t('actions.rateFor', { department })}
+      done={t('actions.ratedOk')}
+      send={(params, body) => mutation.mutateAsync({ params, body: { departmentId, ...body } })}
+    />
   );
 }
 
