@@ -1,3 +1,4 @@
+import { Link } from 'react-router-dom';
 import { Button, Descriptions, List, Space, Table, Tag, Timeline, Typography } from 'antd';
 import { CheckCircleOutlined, ExclamationCircleOutlined, PauseCircleOutlined, WarningOutlined } from '@ant-design/icons';
 import type { Schemas } from '../shared/api';
@@ -198,7 +199,7 @@ export function Whistles({ view }: { view: CaseView }) {
         data-testid="whistles"
         columns={[
           { title: t('casePage.whistles.id'), dataIndex: 'id' },
-          { title: t('casePage.whistles.whistle'), dataIndex: 'whistleId', render: (w?: string) => w ?? '—' },
+          { title: t('casePage.whistles.whistle'), dataIndex: 'whistleId', render: (w?: string) => (w ? <Link to={`/whistles/${w}`}>{w}</Link> : '—') },
           { title: t('casePage.whistles.status'), dataIndex: 'status', render: (s: Escalation['status']) => t(`casePage.whistles.statuses.${s}`) },
           { title: t('casePage.whistles.departments'), dataIndex: 'departments', render: (d?: string[]) => d?.map(names.department).join('、') ?? '—' },
           { title: t('casePage.whistles.lead'), dataIndex: 'lead', render: (l?: string) => (l ? names.department(l) : '—') },
