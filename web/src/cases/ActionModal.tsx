@@ -46,7 +46,10 @@ export function ActionModal({
   const [problem, setProblem] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
+  // Busy shows as a disabled button, not antd's loading look: after a refusal its loading icon's leave motion
+  // could linger and leave the button washed out (below AA contrast) while the user corrects the field.
   async function onOk() {
+    if (busy) return;
     setProblem(undefined);
     form.setFields(form.getFieldsError().map((f) => ({ name: f.name, errors: [] })));
     setBusy(true);
@@ -63,7 +66,7 @@ export function ActionModal({
   }
 
   return (
-    <Modal open title={title} onOk={onOk} onCancel={onClose} confirmLoading={busy} okText={t('common:submit')} cancelText={t('common:cancel')} width={640} data-testid={testId}>
+    <Modal open title={title} onOk={onOk} onCancel={onClose} okButtonProps={{ disabled: busy, 'aria-busy': busy }} okText={t('common:submit')} cancelText={t('common:cancel')} width={640} data-testid={testId}>
       <ProblemAlert problem={problem} onClose={() => setProblem(undefined)} />
       <Form form={form} layout="vertical" name={testId} onFinish={onOk}>
         {children}
