@@ -27,10 +27,14 @@ export interface ConsolePage {
 
 /**
  * A fresh browser context signed in with `token` (sessionStorage, as the sign-in page stores it), in `language`
- * (default zh-CN), at Beijing time shown whatever the machine's zone: the context runs in UTC on purpose.
+ * (default zh-CN), at Beijing time shown whatever the machine's zone: the context runs in UTC on purpose; with
+ * the "reduce motion" preference.
  */
 export async function openConsole(browser: Browser, baseUrl: string, token: string | undefined, opts: { language?: 'zh-CN' | 'en'; path?: string } = {}): Promise<ConsolePage> {
-  const context = await browser.newContext({ timezoneId: 'UTC', locale: opts.language === 'en' ? 'en-US' : 'zh-CN', viewport: { width: 1366, height: 900 } });
+  // Reduced motion, as a user may set it: the console then runs no Ant Design transition. With transitions on, a
+  // loaded headless browser could leave one unfinished for good — a button's loading icon stuck in its leave
+  // motion kept the button's name "loading 保存" after its request had ended, and role locators never matched.
+  const context = await browser.newContext({ timezoneId: 'UTC', locale: opts.language === 'en' ? 'en-US' : 'zh-CN', viewport: { width: 1366, height: 900 }, reducedMotion: 'reduce' });
   await context.addInitScript(
     ([t, lng]) => {
       if (t) sessionStorage.setItem('stationflow.token', t);

@@ -1,4 +1,4 @@
-import { Suspense, useMemo } from 'react';
+import { Suspense, useEffect, useMemo, useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { Button, ConfigProvider, Layout, Menu, Result, Space, Spin, Typography, App as AntApp } from 'antd';
 import enUS from 'antd/locale/en_US';
@@ -86,13 +86,27 @@ function Shell() {
   );
 }
 
+/** The user's "reduce motion" setting (WCAG 2.3.3): then Ant Design's transitions are off, and nothing waits on one. */
+function usePrefersReducedMotion(): boolean {
+  const query = '(prefers-reduced-motion: reduce)';
+  const [reduced, setReduced] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia(query);
+    const changed = () => setReduced(list.matches);
+    list.addEventListener('change', changed);
+    return () => list.removeEventListener('change', changed);
+  }, []);
+  return reduced;
+}
+
 export function App() {
   const { i18n } = useTranslation('common');
+  const reducedMotion = usePrefersReducedMotion();
   const { token, me, loading } = useSession();
   const zh = i18n.language !== 'en';
   dayjs.locale(zh ? 'zh-cn' : 'en');
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322', colorTextDescription: 'rgba(0, 0, 0, 0.65)', colorTextTertiary: 'rgba(0, 0, 0, 0.65)', colorTextPlaceholder: '#6b6b6b', colorTextQuaternary: 'rgba(0, 0, 0, 0.6)', colorPrimaryHover: '#003eb3' } }}>
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#0958d9', colorLink: '#0958d9', colorError: '#cf1322', colorTextDescription: 'rgba(0, 0, 0, 0.65)', colorTextTertiary: 'rgba(0, 0, 0, 0.65)', colorTextPlaceholder: '#6b6b6b', motion: !reducedMotion } }}>
       <AntApp>
         <BrowserRouter basename="/console">{!token ? <SignIn /> : loading || !me ? <Loading /> : <Shell />}</BrowserRouter>
       </AntApp>
